@@ -1,0 +1,123 @@
+import type {
+  Driver,
+  DriverCapabilities,
+  DriverDelivery,
+  DriverSubscription,
+  DriverSubscriptionOptions,
+  DriverTopic,
+} from "../../driver";
+import { InvalidUrlError, PublishError } from "../../errors";
+import type { Message } from "../../message";
+import { newId } from "../../message";
+import { eventbusDefaults, getBus, type Bus, type Group, type Member } from "./bus";
+
+/**
+ * The in-process driver, `eventbus:<topic>[?bus=<name>]`. No server; at-least-once within the process
+ * (nack, ack deadline and a member leaving all redeliver), nothing kept when no subscription exists.
+ */
+export const eventbusCapabilities: DriverCapabilities = Object.freeze({
+  nack: true,
+  redelivery: true,
+  ordering: true,
+  persistence: false,
+  sharedSubscriptions: true,
+});
+
+function parse(url: URL): { bus: Bus; topic: string } {
+  const topic = decodeURIComponent(url.pathname.replace(/^\/+/, ""));
+  if (topic.length === 0) throw new InvalidUrlError(url.href, "missing topic name (expected eventbus:<topic>)");
+  return { bus: getBus(url.searchParams.get("bus") ?? "default"), topic };
+}
+
+class EventbusTopic implements DriverTopic {
+  readonly capabilities = eventbusCapabilities;
+  constructor(
+    readonly bus: Bus,
+    readonly topic: string,
+  ) {}
+
+  async sendBatch(messages: readonly Message[]): Promise<void> {
+    this.bus.send(this.topic, messages);
+  }
+
+  isRetryable(error: unknown): boolean {
+    return error instanceof PublishError && error.retryable;
+  }
+
+  async close(): Promise<void> {}
+}
+
+class EventbusSubscription implements DriverSubscription, Member {
+  readonly capabilities = eventbusCapabilities;
+  readonly #group: Group;
+  #waiter: (() => void) | undefined;
+  #closed = false;
+
+  constructor(
+    readonly bus: Bus,
+    readonly topic: string,
+    readonly groupName: string,
+    ackDeadlineMs: number,
+    maxQueued: number,
+  ) {
+    this.#group = bus.join(topic, groupName, this, ackDeadlineMs, maxQueued);
+  }
+
+  wake(): void {
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter();
+    }
+  }
+
+  async receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
+    for (;;) {
+      if (this.#closed || signal.aborted) return [];
+      const entries = this.#group.take(this, maxMessages);
+      if (entries.length > 0) {
+        return entries.map((e) => ({ message: e.message, ackId: e.ackId, deliveryAttempt: e.attempt }));
+      }
+      await new Promise<void>((resolve) => {
+        const onAbort = () => this.wake();
+        this.#waiter = () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+    }
+  }
+
+  async sendAcks(ackIds: readonly unknown[]): Promise<void> {
+    this.#group.ack(ackIds);
+  }
+
+  async sendNacks(ackIds: readonly unknown[], delayMs: number): Promise<void> {
+    this.#group.nack(ackIds, delayMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.bus.leave(this.topic, this.groupName, this);
+    this.wake();
+  }
+}
+
+export const eventbusDriver: Driver = {
+  async openTopic(url) {
+    const { bus, topic } = parse(url);
+    return new EventbusTopic(bus, topic);
+  },
+  async openSubscription(url, options: DriverSubscriptionOptions) {
+    const { bus, topic } = parse(url);
+    const maxQueued = Number(url.searchParams.get("maxQueued") ?? options.driver?.maxQueued ?? eventbusDefaults.maxQueued);
+    if (!Number.isInteger(maxQueued) || maxQueued <= 0) {
+      throw new InvalidUrlError(url.href, "maxQueued must be a positive integer");
+    }
+    return new EventbusSubscription(bus, topic, options.name ?? `private-${newId()}`, options.ackDeadlineMs, maxQueued);
+  },
+};
+
+export { getBus };

@@ -1,0 +1,28 @@
+import { HandlerTimeoutError } from "../errors";
+import type { Middleware } from "./types";
+
+/**
+ * timeout(ms): fails a handler call that has not finished within `ms` with HandlerTimeoutError, so the
+ * message is nacked (with subAck) and redelivered. JavaScript cannot stop the handler itself: it keeps
+ * running, so a redelivery may overlap it. Guarantee: a hung handler no longer holds its message forever.
+ */
+export function timeout(ms: number): Middleware {
+  if (!Number.isFinite(ms) || ms <= 0) throw new RangeError("timeout(): ms must be a positive number");
+  return {
+    name: "timeout",
+    receive: (next) => (message) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new HandlerTimeoutError(ms)), ms);
+        next(message).then(
+          (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        );
+      }),
+  };
+}
