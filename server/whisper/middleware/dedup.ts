@@ -44,22 +44,22 @@ export function dedup({
       });
       return async (message) => {
         forgetOld(Date.now());
-        if (seen.has(message.id)) return message.ack();
-        const running = inProgress.get(message.id);
-        if (running) {
+        for (;;) {
+          if (seen.has(message.id)) return message.ack();
+          const running = inProgress.get(message.id);
+          if (running === undefined) break;
           const firstSucceeded = await running.then(
             () => true,
             () => false,
           );
           if (firstSucceeded) return message.ack();
+          // The first copy failed: take over, unless another duplicate already did.
         }
-        const attempt = next(message);
-        inProgress.set(message.id, attempt);
-        try {
-          await attempt;
-        } finally {
+        const attempt: Promise<void> = next(message).finally(() => {
           if (inProgress.get(message.id) === attempt) inProgress.delete(message.id);
-        }
+        });
+        inProgress.set(message.id, attempt);
+        await attempt;
       };
     },
   };

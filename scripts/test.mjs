@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: checks the services the tests need, then runs every suite — lint, typecheck, unit, conformance,
+ * integration, browser — and fails if any fails. Ends with one line `tests: N passed, N failed, N skipped`.
+ *
+ *   npm test                     all suites
+ *   npm test -- unit conformance only those suites
+ *   npm test -- --install        on Debian as root: apt-get install what is missing and start it
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const args = process.argv.slice(2);
+const install = args.includes("--install");
+const chosen = args.filter((a) => !a.startsWith("--"));
+const reports = path.join(root, "test-results", "reports");
+
+/** Services the suites talk to, with how to get them on Debian. */
+const services = [
+  {
+    name: "PostgreSQL",
+    host: "127.0.0.1",
+    port: 5432,
+    apt: "postgresql",
+    start: "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+  },
+  {
+    name: "NATS with JetStream",
+    host: "127.0.0.1",
+    port: 4222,
+    apt: "nats-server",
+    start:
+      "start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log",
+  },
+];
+
+const suites = [
+  { name: "lint", cmd: ["npx", "eslint", "--max-warnings", "0", "."] },
+  { name: "typecheck", cmd: ["npx", "tsc", "--noEmit"] },
+  ...["unit", "conformance", "integration"].map((project) => ({
+    name: project,
+    needs: project === "unit" ? [] : services,
+    cmd: [
+      "npx",
+      "vitest",
+      "run",
+      "--project",
+      project,
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${path.join(reports, `${project}.json`)}`,
+    ],
+    report: path.join(reports, `${project}.json`),
+    kind: "vitest",
+  })),
+  {
+    name: "browser",
+    needs: services,
+    cmd: ["npx", "playwright", "test"],
+    env: { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "browser.json") },
+    report: path.join(reports, "browser.json"),
+    kind: "playwright",
+  },
+];
+
+function reachable({ host, port }) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, timeout: 1500 });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("timeout", () => (socket.destroy(), resolve(false)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function checkServices(needed) {
+  let missing = [];
+  for (const s of needed) if (!(await reachable(s))) missing.push(s);
+  if (missing.length > 0 && install) {
+    const isRoot = process.getuid?.() === 0;
+    if (!isRoot || !existsSync("/usr/bin/apt-get")) {
+      console.error("--install needs root on Debian (apt-get).");
+    } else {
+      const packages = missing.map((s) => s.apt).join(" ");
+      run("apt-get", ["update"], {});
+      run("apt-get", ["install", "-y", ...packages.split(" ")], {});
+      for (const s of missing) run("bash", ["-c", s.start], {});
+      await new Promise((r) => setTimeout(r, 3000));
+      const still = [];
+      for (const s of missing) if (!(await reachable(s))) still.push(s);
+      missing = still;
+    }
+  }
+  if (missing.length === 0) return true;
+  console.error("\nThese services are needed by the tests and are not reachable:");
+  for (const s of missing) {
+    console.error(`  - ${s.name} on ${s.host}:${s.port}`);
+    console.error(`      install (Debian): apt-get install -y ${s.apt}`);
+    console.error(`      start:            ${s.start}`);
+  }
+  console.error("Or run `npm test -- --install` as root on Debian to install and start them.\n");
+  return false;
+}
+
+function run(cmd, argv, env) {
+  return spawnSync(cmd, argv, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } }).status ?? 1;
+}
+
+/** Test counts from a suite's JSON report. */
+function counts(suite) {
+  if (!suite.report || !existsSync(suite.report)) return undefined;
+  const report = JSON.parse(readFileSync(suite.report, "utf8"));
+  if (suite.kind === "vitest") {
+    return {
+      passed: report.numPassedTests ?? 0,
+      failed: report.numFailedTests ?? 0,
+      skipped: (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0),
+    };
+  }
+  const stats = report.stats ?? {};
+  return { passed: stats.expected ?? 0, failed: (stats.unexpected ?? 0) + (stats.flaky ?? 0), skipped: stats.skipped ?? 0 };
+}
+
+const selected = chosen.length > 0 ? suites.filter((s) => chosen.includes(s.name)) : suites;
+if (selected.length === 0) {
+  console.error(`unknown suite(s) ${chosen.join(", ")}; known: ${suites.map((s) => s.name).join(", ")}`);
+  process.exit(2);
+}
+rmSync(reports, { recursive: true, force: true });
+mkdirSync(reports, { recursive: true });
+
+const needed = [...new Set(selected.flatMap((s) => s.needs ?? []))];
+if (!(await checkServices(needed))) process.exit(1);
+
+const summary = [];
+const total = { passed: 0, failed: 0, skipped: 0 };
+for (const suite of selected) {
+  console.log(`\n=== ${suite.name}: ${suite.cmd.join(" ")}`);
+  const started = Date.now();
+  const status = run(suite.cmd[0], suite.cmd.slice(1), { NEXT_TELEMETRY_DISABLED: "1", ...suite.env });
+  const c = counts(suite);
+  if (c) for (const k of Object.keys(total)) total[k] += c[k];
+  if (status !== 0 && (!c || c.failed === 0)) total.failed++; // a step that failed without failing a test (lint, build…)
+  if (status === 0 && !c) total.passed++;
+  summary.push({ suite: suite.name, ok: status === 0, seconds: Math.round((Date.now() - started) / 1000), ...c });
+}
+
+console.log("\n=== summary");
+for (const s of summary) {
+  const detail = s.passed !== undefined ? ` (${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped)` : "";
+  console.log(`${s.ok ? "ok  " : "FAIL"} ${s.suite.padEnd(12)} ${String(s.seconds).padStart(4)} s${detail}`);
+}
+console.log(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+process.exit(summary.every((s) => s.ok) ? 0 : 1);
