@@ -97,7 +97,7 @@ export class Message {
   /** The ordering key (the `orderingkey` extension), if any. */
   get orderingKey(): string | undefined {
     const key = this.extensions.orderingkey;
-    return typeof key === "string" ? key : undefined;
+    return typeof key === "string" && key.length > 0 ? key : undefined;
   }
 
   /** Approximate encoded size in bytes (attributes + body), used for batching and flow control. */

@@ -75,6 +75,7 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
   /** Ordering keys with a handler running, each with the messages waiting behind it. */
   readonly #busyKeys = new Map<string, ReceivedMessage[]>();
   #idleWaiter: (() => void) | undefined;
+  readonly #runningMessages = new Set<ReceivedMessage>();
   /** Settles when the current receive() loop has stopped and drained. */
   #receiving: Promise<unknown> = Promise.resolve();
 
@@ -282,6 +283,7 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
 
   #start(message: ReceivedMessage): void {
     this.#running++;
+    this.#runningMessages.add(message);
     this.#handle!(message).then(
       () => this.#finished(message),
       (error) => {
@@ -294,6 +296,7 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
 
   #finished(message: ReceivedMessage): void {
     this.#running--;
+    this.#runningMessages.delete(message);
     this.#released();
     const key = message.orderingKey;
     if (key !== undefined) {
@@ -335,6 +338,8 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
         }),
       ]);
       clearTimeout(timer);
+      // Handlers still running after the drain timeout: hand their messages back rather than hold them.
+      for (const message of this.#runningMessages) message.nack();
     }
     await this.#flushSettlements();
   }

@@ -126,6 +126,16 @@ describe("Subscription.receive", () => {
     expect(driver.closed).toBe(true);
   });
 
+  it("close() nacks the messages of handlers still running after drainTimeoutMs", async () => {
+    const { sub, driver, receiving } = await handle(99, () => sleep(300), { drainTimeoutMs: 20, use: [subAck()] });
+    driver.deliver([createMessage({ data: "stuck" })]);
+    await sleep(5);
+    await sub.close();
+    await receiving;
+    expect(driver.nacked).toHaveLength(1);
+    expect(driver.acked).toHaveLength(0);
+  });
+
   it("refuses a second concurrent receive with AlreadyReceivingError", async () => {
     const sub = await openSubscription("fake:s");
     const stop = new AbortController();
