@@ -187,7 +187,7 @@ export class Message {
       id: requiredString(attributes.id, "id"),
       source: requiredString(attributes.source, "source"),
       type: requiredString(attributes.type, "type"),
-      time: attributes.time === undefined ? new Date().toISOString() : normaliseTime(attributes.time),
+      time: attributes.time === undefined ? nowIso() : normaliseTime(attributes.time),
       subject: optionalString(attributes.subject, "subject"),
       datacontenttype: ctype,
       dataschema: optionalString(attributes.dataschema, "dataschema"),
@@ -263,7 +263,7 @@ export function createMessage(init: MessageInit = {}): Message {
     id: init.id === undefined ? nuid.next() : requiredString(init.id, "id"),
     source: init.source === undefined ? defaults.message.source : requiredString(init.source, "source"),
     type: init.type === undefined ? defaults.message.type : requiredString(init.type, "type"),
-    time: init.time === undefined ? new Date().toISOString() : normaliseTime(init.time),
+    time: init.time === undefined ? nowIso() : normaliseTime(init.time),
     subject: optionalString(init.subject, "subject"),
     datacontenttype,
     dataschema: optionalString(init.dataschema, "dataschema"),
@@ -271,6 +271,18 @@ export function createMessage(init: MessageInit = {}): Message {
     body,
     extensions: Object.freeze(extensions),
   });
+}
+
+let lastMs = 0;
+let lastIso = "";
+/** The current time as RFC 3339; formatted once per millisecond (it is on the publish hot path). */
+function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 /** A fresh nuid, the id format of every message whisper creates. */

@@ -6,7 +6,7 @@ import type { Message } from "../../message";
 export interface Entry {
   readonly message: Message;
   readonly ackId: number;
-  attempt: number;
+  deliveryAttempt: number;
   /** When it was handed out (for the ack deadline); 0 while queued. */
   deliveredAt: number;
   holder: Member | undefined;
@@ -51,7 +51,7 @@ export class Group {
 
   push(messages: readonly Message[]): void {
     for (const message of messages) {
-      this.#queue.push({ message, ackId: this.#nextAckId++, attempt: 1, deliveredAt: 0, holder: undefined });
+      this.#queue.push({ message, ackId: this.#nextAckId++, deliveryAttempt: 1, deliveredAt: 0, holder: undefined });
     }
     this.#wakeMembers();
   }
@@ -117,7 +117,7 @@ export class Group {
 
   #requeue(entries: Entry[]): void {
     for (const entry of entries) {
-      entry.attempt++;
+      entry.deliveryAttempt++;
       entry.deliveredAt = 0;
       entry.holder = undefined;
       // A fresh ack id: a late ack of the previous delivery must not settle this one.

@@ -75,9 +75,7 @@ class EventbusSubscription implements DriverSubscription, Member {
     for (;;) {
       if (this.#closed || signal.aborted) return [];
       const entries = this.#group.take(this, maxMessages);
-      if (entries.length > 0) {
-        return entries.map((e) => ({ message: e.message, ackId: e.ackId, deliveryAttempt: e.attempt }));
-      }
+      if (entries.length > 0) return entries;
       await new Promise<void>((resolve) => {
         const onAbort = () => this.wake();
         this.#waiter = () => {
