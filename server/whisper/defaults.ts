@@ -66,6 +66,63 @@ export const defaults = {
     dedupMaxIds: 100_000,
   },
 
+  nats: {
+    /** Port of a NATS URL that names none: the NATS default. */
+    port: 4222,
+    /** Wait between reconnect attempts; short, so a restarted broker is back in use within a second. */
+    reconnectTimeWaitMs: 500,
+    /** Time allowed for the first connection (TCP + handshake) before opening fails. */
+    connectTimeoutMs: 5_000,
+    /** Messages held per connection while disconnected before further publishes fail (bounded memory). */
+    disconnectBufferMessages: 50_000,
+    /** Bytes held per connection while disconnected; with the count above, the buffer's other bound. */
+    disconnectBufferBytes: 32 * 1024 * 1024,
+    /** How long a publish waits for a reconnect before failing; covers a broker restart of a few seconds. */
+    disconnectBufferTimeoutMs: 10_000,
+    /** Received core-NATS messages held unread per subscription before newer ones are dropped (at-most-once). */
+    maxPendingMessages: 1_000_000,
+    /** Received core-NATS bytes held unread per subscription; the server's own slow-consumer limit is 64 MiB. */
+    maxPendingBytes: 64 * 1024 * 1024,
+    /** pubAck on core NATS is a flush round trip; a round trip slower than this fails (retryable). */
+    confirmTimeoutMs: 5_000,
+    /** How long closing a connection waits for its last flush before closing anyway. */
+    closeFlushTimeoutMs: 2_000,
+  },
+
+  jetstream: {
+    /** Wait for one JetStream publish ack before the publish fails (retryable). */
+    publishTimeoutMs: 5_000,
+    /** Messages asked for per pull request; enough to keep the pipe full, small against the ack deadline. */
+    pullMaxMessages: 500,
+    /** Deliveries buffered per subscription before pulling pauses (on top of one pull in flight). */
+    bufferedMessages: 1_000,
+    /** Unacked deliveries the server allows per consumer; above the subscription's default maxOutstanding. */
+    maxAckPending: 10_000,
+    /** A private (unnamed) subscription's consumer is deleted by the server this long after its client vanished. */
+    privateInactiveMs: 5 * 60_000,
+  },
+
+  http: {
+    /** Binary content mode: data travels untouched as the body, attributes as ce- headers (the binding's default). */
+    mode: "binary" as "binary" | "structured" | "batch",
+    /** Per request; longer than a receiver's default ack deadline (30 s), after which a whisper receiver answers 503. */
+    timeoutMs: 60_000,
+    /** Requests in flight per topic: hides round trips and handler time without opening hundreds of sockets. */
+    maxInFlight: 64,
+    /** Request bodies a subscription accepts: 4× the default batch (1 MiB), room for base64 and JSON escapes. */
+    maxBodyBytes: 4 * 1024 * 1024,
+    /** Deliveries one subscription holds unsettled before new requests are answered 503 (the sender retries). */
+    maxQueued: 10_000,
+    /** Answer after the handler settled: ack → 2xx, nack → 5xx, so a nack makes the sender retry. */
+    respond: "settled" as "settled" | "received",
+    /** Nacked ids remembered per subscription to number redelivery attempts; bounded memory. */
+    maxRememberedAttempts: 10_000,
+    /** Characters of an error answer's body kept on HttpStatusError; enough for a problem+json document. */
+    maxErrorBodyChars: 4_096,
+    /** After the last path of a server closes, connections still busy get this long before they are cut. */
+    closeGraceMs: 1_000,
+  },
+
   eventbus: {
     /** Messages one subscription may hold unacked+queued before publishes to it fail (no unbounded growth). */
     maxQueuedPerSubscription: 1_000_000,

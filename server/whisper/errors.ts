@@ -144,6 +144,25 @@ export class PublishError extends WhisperError {
   }
 }
 
+/**
+ * An HTTP endpoint answered a publish with a non-2xx status. `status` is that status, `body` the start of the
+ * response body (usually application/problem+json saying why), `retryAfterMs` the Retry-After header if any.
+ * The code follows the status: 404 → ERR_NOT_FOUND, 413 → ERR_MESSAGE_TOO_LARGE, else ERR_PUBLISH_FAILED.
+ */
+export class HttpStatusError extends PublishError {
+  constructor(
+    reason: string,
+    readonly status: number,
+    readonly body: string,
+    retryable: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(reason, retryable, {
+      code: status === 404 ? ErrorCode.NotFound : status === 413 ? ErrorCode.MessageTooLarge : ErrorCode.PublishFailed,
+    });
+  }
+}
+
 /** The topic, stream or endpoint named by the URL does not exist. */
 export class NotFoundError extends WhisperError {
   constructor(what: string, options?: { cause?: unknown }) {

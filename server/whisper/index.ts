@@ -50,4 +50,8 @@ export { getBus } from "./drivers/eventbus/bus";
 
 // Built-in drivers. Network drivers load their client libraries only when their scheme is first used.
 registerDriver("eventbus", async () => (await import("./drivers/eventbus/index")).eventbusDriver);
+registerDriver("nats", async () => (await import("./drivers/nats/index")).natsDriver);
+registerDriver("jetstream", async () => (await import("./drivers/jetstream/index")).jetstreamDriver);
+registerDriver("http", async () => (await import("./drivers/http/index")).httpDriver);
+registerDriver("https", async () => (await import("./drivers/http/index")).httpDriver);
 export * as wire from "./wire";

@@ -180,6 +180,12 @@ export class Message {
     const extensions: Record<string, ExtensionValue> = {};
     for (const key of Object.keys(attributes)) {
       if (CONTEXT_ATTRIBUTES.has(key)) continue;
+      // Checked before assigning: a name like "__proto__" must never reach an object's setter.
+      if (!EXTENSION_NAME.test(key)) {
+        throw new InvalidMessageError(
+          `extension name ${JSON.stringify(key)} must be lower-case letters and digits only (CloudEvents naming rule)`,
+        );
+      }
       extensions[key] = attributes[key] as ExtensionValue;
     }
     validateExtensions(extensions);

@@ -5,7 +5,8 @@ import { AbortedError } from "./errors";
  * `get({ signal })` to stop waiting early. Stopping waiting does not cancel the publish. A failed result that
  * nobody awaits does not raise an unhandled rejection.
  */
-export class PublishResult implements PromiseLike<string> {
+export class PublishResult implements Promise<string> {
+  readonly [Symbol.toStringTag] = "PublishResult";
   /** The id of the message being published (undefined only if the message itself was invalid). */
   readonly id: string | undefined;
   readonly #promise: Promise<string>;
@@ -25,6 +26,10 @@ export class PublishResult implements PromiseLike<string> {
 
   catch<B = never>(onRejected?: ((error: unknown) => B | PromiseLike<B>) | null): Promise<string | B> {
     return this.#promise.catch(onRejected);
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<string> {
+    return this.#promise.finally(onFinally);
   }
 
   /** Waits for the id; rejects with AbortedError if `signal` aborts first. */

@@ -59,6 +59,7 @@ export function fromBinary(headers: Iterable<[string, string]>, body: Uint8Array
     const name = rawName.toLowerCase();
     if (name === "content-type") attributes.datacontenttype = value;
     else if (name.startsWith(CE_HEADER_PREFIX) && name.length > CE_HEADER_PREFIX.length) {
+      rejectProtoName(name.slice(CE_HEADER_PREFIX.length));
       attributes[name.slice(CE_HEADER_PREFIX.length)] = decodeHeaderValue(value);
     }
   }
@@ -116,6 +117,7 @@ function fromJsonObject(value: unknown): Message {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new InvalidMessageError("a structured CloudEvent must be a JSON object");
   }
+  if (Object.hasOwn(value, "__proto__")) rejectProtoName("__proto__");
   const { data, data_base64: dataBase64, ...attributes } = value as Record<string, unknown>;
   if (attributes.specversion === undefined) throw new InvalidMessageError("missing specversion");
   if (data !== undefined && dataBase64 !== undefined) {
@@ -136,6 +138,16 @@ function fromJsonObject(value: unknown): Message {
   if (typeof data === "string" && ctype !== undefined && !isJsonType(ctype)) return Message.fromWire(attributes, data);
   // JSON data (or no content type: the JSON format says data is then JSON).
   return Message.fromWire({ ...attributes, datacontenttype: ctype ?? "application/json" }, JSON.stringify(data));
+}
+
+/**
+ * "__proto__" as an attribute name would be swallowed by the prototype setter when copied into a plain object
+ * (silently dropped, or with an object value, inherited as fake extensions), so it is refused outright.
+ */
+function rejectProtoName(name: string): void {
+  if (name === "__proto__") {
+    throw new InvalidMessageError('attribute name "__proto__" is not allowed (CloudEvents names are lower-case letters and digits)');
+  }
 }
 
 function parseJson(input: string | Uint8Array): unknown {

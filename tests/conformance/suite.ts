@@ -93,9 +93,10 @@ export function runConformance(harness: ConformanceHarness): void {
       const sent = Array.from({ length: 500 }, (_, i) =>
         createMessage({ type: "test.many", source: "/conformance", data: { i, text: `message ${i}` } }),
       );
+      const receiving = collect(sub, sent.length);
       const ids = await Promise.all(sent.map((m) => topic.publish(m)));
       expect(ids).toEqual(sent.map((m) => m.id));
-      const received = await collect(sub, sent.length);
+      const received = await receiving;
       const byId = new Map(received.map((m) => [m.id, m]));
       expect(byId.size).toBe(sent.length);
       for (const m of sent) expect(byId.get(m.id)?.data).toEqual(m.data);
@@ -115,8 +116,9 @@ export function runConformance(harness: ConformanceHarness): void {
         createMessage({ data: 42 }),
         createMessage({}),
       ];
+      const receiving = collect(sub, messages.length);
       for (const m of messages) await topic.publish(m);
-      const received = await collect(sub, messages.length);
+      const received = await receiving;
       const byId = new Map(received.map((m) => [m.id, m]));
       for (const m of messages) {
         const got = byId.get(m.id)!;
@@ -144,8 +146,9 @@ export function runConformance(harness: ConformanceHarness): void {
         data: { n: 1 },
         extensions: { tenant: "acme", priority: 5, urgent: true, traceparent: "00-abc-def-01" },
       });
+      const receiving = collect(sub, 1);
       await topic.publish(sent);
-      const [got] = await collect(sub, 1);
+      const [got] = await receiving;
       for (const attribute of ["id", "source", "type", "subject", "datacontenttype", "dataschema"] as const) {
         expect(got![attribute], attribute).toBe(sent[attribute]);
       }
@@ -162,15 +165,16 @@ export function runConformance(harness: ConformanceHarness): void {
       const sub = await subscriptionOf(t, { use: [] });
       const topic = await topicOf(t);
       const sent = createMessage({ data: "nack me once" });
-      await topic.publish(sent);
       const attempts: number[] = [];
-      await collect(sub, 2, {
+      const receiving = collect(sub, 2, {
         onMessage: (m) => {
           attempts.push(m.deliveryAttempt);
           if (attempts.length === 1) m.nack();
           else m.ack();
         },
       });
+      await topic.publish(sent);
+      await receiving;
       expect(attempts).toEqual([1, 2]);
     });
 
@@ -180,15 +184,16 @@ export function runConformance(harness: ConformanceHarness): void {
       const sub = await subscriptionOf(t, { use: [], ackDeadlineMs });
       const topic = await topicOf(t);
       const sent = createMessage({ data: "let my deadline pass" });
-      await topic.publish(sent);
       const seen: Array<{ id: string; attempt: number }> = [];
-      await collect(sub, 2, {
+      const receiving = collect(sub, 2, {
         ms: ackDeadlineMs * 20 + 10_000,
         onMessage: (m) => {
           seen.push({ id: m.id, attempt: m.deliveryAttempt });
           if (seen.length === 2) m.ack(); // the first delivery is left unsettled on purpose
         },
       });
+      await topic.publish(sent);
+      await receiving;
       expect(seen).toEqual([
         { id: sent.id, attempt: 1 },
         { id: sent.id, attempt: 2 },
@@ -199,9 +204,7 @@ export function runConformance(harness: ConformanceHarness): void {
       const t = await fresh();
       const sub = await subscriptionOf(t, { use: [] });
       const topic = await topicOf(t);
-      await topic.publish(createMessage({ data: 1 }));
-      await topic.publish(createMessage({ data: 2 }));
-      const received = await collect(sub, 2, {
+      const receiving = collect(sub, 2, {
         onMessage: (m) => {
           m.ack();
           m.ack();
@@ -209,6 +212,9 @@ export function runConformance(harness: ConformanceHarness): void {
           expect(m.settlement).toBe("acked");
         },
       });
+      await topic.publish(createMessage({ data: 1 }));
+      await topic.publish(createMessage({ data: 2 }));
+      const received = await receiving;
       expect(received.map((m) => m.data).sort()).toEqual([1, 2]);
       // Nothing comes back after the double settlement.
       const extra = await collect(sub, 1, { ms: 1_000 }).catch((e: Error) => e);
@@ -221,19 +227,12 @@ export function runConformance(harness: ConformanceHarness): void {
       const topic = await topicOf(t, { ordering: true });
       const keys = ["k1", "k2", "k3", "k4", "k5"];
       const perKey = 60;
-      const publishes: Array<PromiseLike<string>> = [];
-      for (let i = 0; i < perKey; i++) {
-        for (const key of keys) {
-          publishes.push(topic.publish(createMessage({ orderingKey: key, data: { key, i } })));
-        }
-      }
-      await Promise.all(publishes);
       const order = new Map<string, number[]>();
       const running = new Map<string, number>();
       let maxSameKey = 0;
       let maxOverall = 0;
       let overall = 0;
-      await collect(sub, keys.length * perKey, {
+      const receiving = collect(sub, keys.length * perKey, {
         onMessage: async (m) => {
           const { key, i } = m.data as { key: string; i: number };
           running.set(key, (running.get(key) ?? 0) + 1);
@@ -246,6 +245,14 @@ export function runConformance(harness: ConformanceHarness): void {
           overall--;
         },
       });
+      const publishes: Array<PromiseLike<string>> = [];
+      for (let i = 0; i < perKey; i++) {
+        for (const key of keys) {
+          publishes.push(topic.publish(createMessage({ orderingKey: key, data: { key, i } })));
+        }
+      }
+      await Promise.all(publishes);
+      await receiving;
       for (const key of keys) expect(order.get(key), key).toEqual(Array.from({ length: perKey }, (_, i) => i));
       expect(maxSameKey).toBe(1);
       expect(maxOverall).toBeGreaterThan(1);
@@ -281,9 +288,10 @@ export function runConformance(harness: ConformanceHarness): void {
         const sub = await subscriptionOf(t);
         expect(topic.resume("stalled")).toBe(true);
         expect(topic.pausedKeys()).toEqual([]);
+        const receiving = collect(sub, 3);
         const again = [5, 6, 7].map((i) => topic.publish(createMessage({ orderingKey: "stalled", data: i })));
         await Promise.all(again);
-        const received = await collect(sub, 3);
+        const received = await receiving;
         expect(received.map((m) => m.data)).toEqual([5, 6, 7]);
       },
     );
@@ -295,7 +303,6 @@ export function runConformance(harness: ConformanceHarness): void {
       const b = await subscriptionOf(t, { name: "separate-b" });
       const topic = await topicOf(t);
       const total = 200;
-      await Promise.all(Array.from({ length: total }, (_, i) => topic.publish(createMessage({ data: i }))));
       const sharedIds = new Set<string>();
       let sharedCount = 0;
       const stop = new AbortController();
@@ -305,11 +312,13 @@ export function runConformance(harness: ConformanceHarness): void {
         if (sharedCount === total) stop.abort();
       };
       const timer = setTimeout(() => stop.abort(), 20_000);
-      const [, , onB] = await Promise.all([
+      const receiving = Promise.all([
         a1.receive(take, { signal: stop.signal }),
         a2.receive(take, { signal: stop.signal }),
         collect(b, total),
       ]);
+      await Promise.all(Array.from({ length: total }, (_, i) => topic.publish(createMessage({ data: i }))));
+      const [, , onB] = await receiving;
       clearTimeout(timer);
       expect(sharedCount).toBe(total);
       expect(sharedIds.size).toBe(total);
@@ -344,12 +353,13 @@ export function runConformance(harness: ConformanceHarness): void {
         await sleep(200);
         finished = true;
       });
-      await topic.publish(createMessage({ data: "slow" }));
+      const published = topic.publish(createMessage({ data: "slow" }));
       await handlerStarted;
       await sub.close();
       await closing;
       expect(finished).toBe(true);
       expect(sub.closed).toBe(true);
+      await published;
     });
 
     it("rejects publishing to a closed topic with TopicClosedError", async () => {
@@ -362,6 +372,7 @@ export function runConformance(harness: ConformanceHarness): void {
 
     it("rejects bad input with coded errors and keeps working", async () => {
       const t = await fresh();
+      const sub = await subscriptionOf(t);
       const topic = await topicOf(t);
       await expect(topic.publish({ type: "" })).rejects.toMatchObject({ code: ErrorCode.InvalidMessage });
       await expect(topic.publish({ data: { big: BigInt(1) } })).rejects.toMatchObject({
@@ -373,7 +384,9 @@ export function runConformance(harness: ConformanceHarness): void {
       await expect(topic.publish(createMessage({ orderingKey: "k", data: 1 }))).rejects.toMatchObject({
         code: ErrorCode.OrderingNotEnabled,
       });
+      const receiving = collect(sub, 1);
       await expect(topic.publish(createMessage({ data: "still fine" }))).resolves.toBeTypeOf("string");
+      expect((await receiving)[0]!.data).toBe("still fine");
     });
 
     const unknown = harness.unknownTopic;

@@ -177,3 +177,11 @@ describe("wire formats", () => {
     expect(Message.fromWire({ ...attrs }, new Uint8Array([1])).data).toEqual(new Uint8Array([1]));
   });
 });
+
+describe("hostile attribute names", () => {
+  it("refuses __proto__ as an attribute from the wire instead of setting a prototype", () => {
+    const attributes = JSON.parse('{"specversion":"1.0","id":"1","source":"/s","type":"t","__proto__":{"polluted":"yes"}}');
+    expect(() => Message.fromWire(attributes, undefined)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidMessage }));
+    expect(() => createMessage({ extensions: attributes })).toThrow(expect.objectContaining({ code: ErrorCode.InvalidMessage }));
+  });
+});

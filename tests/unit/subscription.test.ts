@@ -127,7 +127,10 @@ describe("Subscription.receive", () => {
   });
 
   it("close() nacks the messages of handlers still running after drainTimeoutMs", async () => {
-    const { sub, driver, receiving } = await handle(99, () => sleep(300), { drainTimeoutMs: 20, use: [subAck()] });
+    const { sub, driver, receiving } = await handle(99, async () => void (await sleep(300)), {
+      drainTimeoutMs: 20,
+      use: [subAck()],
+    });
     driver.deliver([createMessage({ data: "stuck" })]);
     await sleep(5);
     await sub.close();

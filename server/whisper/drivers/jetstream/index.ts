@@ -1,0 +1,512 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import { defaults } from "../../defaults";
+import type {
+  Driver,
+  DriverCapabilities,
+  DriverDelivery,
+  DriverSubscription,
+  DriverSubscriptionOptions,
+  DriverTopic,
+  DriverTopicOptions,
+  SendOptions,
+} from "../../driver";
+import {
+  ConnectionError,
+  InvalidOptionsError,
+  InvalidUrlError,
+  MessageTooLargeError,
+  NotFoundError,
+  PublishError,
+  WhisperError,
+} from "../../errors";
+import { newId, type Message } from "../../message";
+import { decode, encode, type Encoded } from "../nats/codec";
+import { isRetryableNatsError, within, wrapSendError } from "../nats/index";
+import { acquire, type Lease } from "../nats/pool";
+import { boolSetting, checkSettings, intSetting, parseNatsUrl, stringSetting } from "../nats/url";
+
+/**
+ * JetStream, `jetstream://host:port/<subject>?stream=<STREAM>`. At-least-once: a publish resolves once the
+ * stream acknowledged it (pub-ack is always on), with the message id as `Nats-Msg-Id` so the stream's
+ * duplicate window drops a resend; a subscription is a durable pull consumer (name = durable name) that
+ * redelivers what is nacked or not acked within the ack deadline.
+ */
+export const jetstreamCapabilities: DriverCapabilities = Object.freeze({
+  nack: true,
+  redelivery: true,
+  ordering: true,
+  persistence: true,
+  sharedSubscriptions: true,
+});
+
+/** JetStream publish error codes that this driver maps specially. */
+const MESSAGE_TOO_LARGE = 10054;
+
+const NAME = /^[^\s.*>/\\]+$/;
+
+const STREAM_SETTINGS = ["stream", "create", "maxAgeMs", "maxBytes"] as const;
+
+interface StreamSettings {
+  readonly stream: string | undefined;
+  readonly create: boolean;
+  readonly maxAgeMs: number;
+  readonly maxBytes: number;
+}
+
+function streamSettings(url: URL, driver: Readonly<Record<string, unknown>> | undefined): StreamSettings {
+  const stream = stringSetting(url, "stream", driver);
+  if (stream !== undefined && !NAME.test(stream)) {
+    throw new InvalidUrlError(url.href, `stream name "${stream}" may not contain spaces, ".", "*", ">" or slashes`);
+  }
+  return {
+    stream,
+    create: boolSetting(url, "create", driver, true),
+    maxAgeMs: intSetting(url, "maxAgeMs", driver, 0, { allowZero: true }),
+    maxBytes: intSetting(url, "maxBytes", driver, 0, { allowZero: true }),
+  };
+}
+
+function apiError(error: unknown): JetStreamApiError | undefined {
+  return error instanceof JetStreamApiError ? error : undefined;
+}
+
+/** Wraps a JetStream management error (stream/consumer lookups) in a coded whisper error. */
+function wrapApiError(error: unknown, server: string, what: string): WhisperError {
+  if (error instanceof WhisperError) return error;
+  if ((error as Error)?.name === "JetStreamNotEnabled") {
+    return new ConnectionError(`JetStream is not enabled on ${server}`, { cause: error });
+  }
+  const api = apiError(error);
+  if (api?.code === JetStreamApiCodes.StreamNotFound || api?.code === JetStreamApiCodes.ConsumerNotFound) {
+    return new NotFoundError(what, { cause: error });
+  }
+  return wrapSendError(error, server);
+}
+
+/**
+ * Makes sure the stream exists: used as is if present (never modified), created with the topic's subject and
+ * the limits when missing and `create` is on, else NotFoundError.
+ */
+async function ensureStream(jsm: JetStreamManager, settings: StreamSettings, subject: string, server: string) {
+  const name = settings.stream!;
+  try {
+    await jsm.streams.info(name);
+    return;
+  } catch (error) {
+    if (apiError(error)?.code !== JetStreamApiCodes.StreamNotFound) {
+      throw wrapApiError(error, server, `JetStream stream ${name}`);
+    }
+  }
+  if (!settings.create) throw new NotFoundError(`JetStream stream ${name} on ${server} (create=false)`);
+  try {
+    await jsm.streams.add({
+      name,
+      subjects: [subject],
+      max_age: settings.maxAgeMs > 0 ? nanos(settings.maxAgeMs) : 0,
+      max_bytes: settings.maxBytes > 0 ? settings.maxBytes : -1,
+    });
+  } catch (error) {
+    // Another process may have created it meanwhile; that one is used as is.
+    try {
+      await jsm.streams.info(name);
+    } catch {
+      throw wrapApiError(error, server, `JetStream stream ${name}`);
+    }
+  }
+}
+
+async function managers(lease: Lease): Promise<{ js: JetStreamClient; jsm: JetStreamManager }> {
+  const nc = lease.connection.nc;
+  try {
+    const jsm = await jetstreamManager(nc, { timeout: defaults.jetstream.publishTimeoutMs });
+    return { jsm, js: jetstream(nc, { timeout: defaults.jetstream.publishTimeoutMs }) };
+  } catch (error) {
+    throw wrapApiError(error, lease.connection.address.url, "JetStream");
+  }
+}
+
+class JetStreamTopic implements DriverTopic {
+  readonly capabilities = jetstreamCapabilities;
+  #lease: Lease | undefined;
+
+  constructor(
+    lease: Lease,
+    readonly js: JetStreamClient,
+    readonly subject: string,
+    readonly bufferTimeoutMs: number,
+  ) {
+    this.#lease = lease;
+  }
+
+  /**
+   * Publishes the whole batch at once (every publish in flight together, in order on one connection) and
+   * resolves when the stream acknowledged all of them. Always confirmed, whatever `options.confirm` says.
+   * If any publish fails the batch rejects after all have settled; resending it is safe because each
+   * message carries its id as Nats-Msg-Id.
+   */
+  async sendBatch(messages: readonly Message[], _options: SendOptions): Promise<void> {
+    const lease = this.#lease;
+    if (lease === undefined) throw new ConnectionError(`topic for ${this.subject} is closed`);
+    const connection = lease.connection;
+    const maxPayload = connection.maxPayload;
+    const encoded: Encoded[] = new Array(messages.length);
+    let bytes = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const e = encode(messages[i]!, maxPayload, { msgId: true });
+      encoded[i] = e;
+      bytes += e.size;
+    }
+    const wait = connection.whenConnected(messages.length, bytes, this.bufferTimeoutMs);
+    if (wait !== undefined) await wait;
+    let failure: unknown;
+    let failedSize = 0;
+    const fail = (size: number) => (error: unknown) => {
+      if (failure === undefined) {
+        failure = error;
+        failedSize = size;
+      }
+    };
+    await Promise.all(
+      encoded.map((e) =>
+        this.js
+          .publish(this.subject, e.body, { headers: e.headers })
+          .then(undefined, fail(e.size)),
+      ),
+    );
+    if (failure !== undefined) throw this.#wrap(failure, failedSize, maxPayload, connection.address.url);
+  }
+
+  #wrap(error: unknown, size: number, limit: number, server: string): WhisperError {
+    if ((error as Error)?.name === "JetStreamNotEnabled") {
+      return new PublishError(
+        `no JetStream stream on ${server} stores subject ${this.subject} (no responders)`,
+        true,
+        { cause: error },
+      );
+    }
+    const api = apiError(error);
+    if (api !== undefined) {
+      if (api.code === MESSAGE_TOO_LARGE) return new MessageTooLargeError(size, limit, { cause: error });
+      return new PublishError(`JetStream rejected a publish to ${this.subject}: ${api.message}`, api.status >= 500, {
+        cause: error,
+      });
+    }
+    return wrapSendError(error, server);
+  }
+
+  isRetryable(error: unknown): boolean {
+    return isRetryableNatsError(error);
+  }
+
+  async close(): Promise<void> {
+    const lease = this.#lease;
+    this.#lease = undefined;
+    await lease?.release();
+  }
+}
+
+/**
+ * A pull consumer read through the client's consume() iterator. Pulling pauses while `bufferedMessages`
+ * deliveries wait unread, so a slow handler never makes the client pull without bound (which would let
+ * ack deadlines lapse). Deliveries still buffered at close are nacked so they are redelivered at once.
+ */
+class JetStreamSubscription implements DriverSubscription {
+  readonly capabilities = jetstreamCapabilities;
+  readonly #lease: Lease;
+  readonly #messages: ConsumerMessages;
+  readonly #origin: { server: string; stream: string };
+  readonly #onClose: () => Promise<void>;
+  readonly #highWater: number;
+  #buffer: JsMsg[] = [];
+  #head = 0;
+  #waiter: (() => void) | undefined;
+  #room: (() => void) | undefined;
+  #failure: WhisperError | undefined;
+  #closed = false;
+  readonly #pumping: Promise<void>;
+
+  constructor(
+    lease: Lease,
+    messages: ConsumerMessages,
+    stream: string,
+    consumer: string,
+    highWater: number,
+    onClose: () => Promise<void>,
+  ) {
+    this.#lease = lease;
+    this.#messages = messages;
+    this.#origin = { server: lease.connection.address.url, stream };
+    this.#highWater = highWater;
+    this.#onClose = onClose;
+    this.#pumping = this.#pump(consumer);
+    void this.#watch(consumer);
+  }
+
+  /**
+   * A deleted consumer (or its stream) ends the subscription with NotFoundError. A consumer or stream that is
+   * only missing for a while (a broker restarting) is waited for: the client keeps retrying.
+   */
+  async #watch(consumer: string): Promise<void> {
+    for await (const status of this.#messages.status()) {
+      if (status.type === "consumer_deleted" && !this.#closed) {
+        this.#failure = new NotFoundError(
+          `JetStream consumer ${consumer} on stream ${this.#origin.stream} (deleted: ${status.description})`,
+        );
+        this.#messages.stop();
+        this.#wake();
+      }
+    }
+  }
+
+  async #pump(consumer: string): Promise<void> {
+    try {
+      for await (const m of this.#messages) {
+        if (this.#closed) {
+          m.nak();
+          continue;
+        }
+        this.#buffer.push(m);
+        this.#wake();
+        if (this.#buffer.length - this.#head >= this.#highWater) {
+          await new Promise<void>((resolve) => (this.#room = resolve));
+        }
+      }
+    } catch (error) {
+      if (!this.#closed && this.#failure === undefined) {
+        this.#failure = new ConnectionError(
+          `JetStream consumer ${consumer} on stream ${this.#origin.stream} stopped: ${(error as Error)?.message ?? error}`,
+          { cause: error },
+        );
+      }
+    }
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiter = this.#waiter;
+    if (waiter) {
+      this.#waiter = undefined;
+      waiter();
+    }
+  }
+
+  async receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
+    for (;;) {
+      if (this.#closed || signal.aborted) return [];
+      const available = this.#buffer.length - this.#head;
+      if (available > 0) {
+        const n = Math.min(available, maxMessages);
+        const out: DriverDelivery[] = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const m = this.#buffer[this.#head + i]!;
+          out[i] = {
+            message: decode(m, { ...this.#origin, sequence: m.seq }),
+            ackId: m,
+            deliveryAttempt: m.info.deliveryCount,
+          };
+        }
+        this.#head += n;
+        if (this.#head === this.#buffer.length) {
+          this.#buffer = [];
+          this.#head = 0;
+        }
+        const room = this.#room;
+        if (room && this.#buffer.length - this.#head < this.#highWater) {
+          this.#room = undefined;
+          room();
+        }
+        return out;
+      }
+      if (this.#failure) throw this.#failure;
+      await new Promise<void>((resolve) => {
+        const onAbort = () => this.#wake();
+        this.#waiter = () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+    }
+  }
+
+  async sendAcks(ackIds: readonly unknown[]): Promise<void> {
+    for (const id of ackIds) (id as JsMsg | undefined)?.ack();
+  }
+
+  async sendNacks(ackIds: readonly unknown[], delayMs: number): Promise<void> {
+    for (const id of ackIds) (id as JsMsg | undefined)?.nak(delayMs > 0 ? delayMs : undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (let i = this.#head; i < this.#buffer.length; i++) this.#buffer[i]!.nak();
+    this.#buffer = [];
+    this.#head = 0;
+    this.#wake();
+    this.#room?.();
+    await this.#messages.close().catch(() => {});
+    await this.#pumping;
+    await this.#onClose().catch(() => {});
+    await this.#lease.release();
+  }
+}
+
+/** Consumer settings this driver derives from the subscription options. */
+function consumerConfig(
+  name: string,
+  subject: string,
+  options: DriverSubscriptionOptions,
+  deliverAll: boolean,
+  isPrivate: boolean,
+): Partial<ConsumerConfig> {
+  const config: Partial<ConsumerConfig> = {
+    durable_name: name,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(options.ackDeadlineMs),
+    filter_subject: subject,
+    max_ack_pending: defaults.jetstream.maxAckPending,
+    deliver_policy: deliverAll ? DeliverPolicy.All : DeliverPolicy.New,
+  };
+  if (isPrivate) config.inactive_threshold = nanos(defaults.jetstream.privateInactiveMs);
+  const startAt = options.startAt;
+  if (startAt instanceof Date) {
+    config.deliver_policy = DeliverPolicy.StartTime;
+    config.opt_start_time = startAt.toISOString();
+  } else if (typeof startAt === "number" && startAt > 0) {
+    config.deliver_policy = DeliverPolicy.StartSequence;
+    config.opt_start_seq = startAt;
+  } else if (startAt === 0) {
+    config.deliver_policy = DeliverPolicy.All;
+  }
+  return config;
+}
+
+/**
+ * Finds or creates the durable consumer. Contract: an existing consumer is reused (its position kept) unless
+ * `startAt` is given, which recreates it to replay from there; a consumer of that name filtering another
+ * subject is an InvalidOptionsError; a changed ack deadline is applied to the existing consumer.
+ */
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig>,
+  replay: boolean,
+  server: string,
+): Promise<void> {
+  const name = config.durable_name!;
+  let existing;
+  try {
+    existing = await jsm.consumers.info(stream, name);
+  } catch (error) {
+    if (apiError(error)?.code !== JetStreamApiCodes.ConsumerNotFound) {
+      throw wrapApiError(error, server, `JetStream stream ${stream}`);
+    }
+  }
+  if (existing !== undefined) {
+    if ((existing.config.filter_subject ?? "") !== (config.filter_subject ?? "")) {
+      throw new InvalidOptionsError(
+        `JetStream consumer ${name} on stream ${stream} already filters "${existing.config.filter_subject ?? ""}", not "${config.filter_subject}"; use another subscription name`,
+      );
+    }
+    if (!replay) {
+      if (existing.config.ack_wait !== config.ack_wait) {
+        await jsm.consumers.update(stream, name, { ack_wait: config.ack_wait }).catch((error: unknown) => {
+          throw wrapApiError(error, server, `JetStream consumer ${name}`);
+        });
+      }
+      return;
+    }
+    await jsm.consumers.delete(stream, name).catch(() => {});
+  }
+  try {
+    await jsm.consumers.add(stream, config);
+  } catch (error) {
+    try {
+      await jsm.consumers.info(stream, name); // created concurrently by another subscriber of the same name
+    } catch {
+      throw wrapApiError(error, server, `JetStream stream ${stream}`);
+    }
+  }
+}
+
+export const jetstreamDriver: Driver = {
+  async openTopic(url: URL, options: DriverTopicOptions): Promise<DriverTopic> {
+    const { server, subject } = parseNatsUrl(url, { wildcards: false });
+    checkSettings(url, options.driver, [...STREAM_SETTINGS, "bufferTimeoutMs"]);
+    const settings = streamSettings(url, options.driver);
+    const bufferTimeoutMs = intSetting(url, "bufferTimeoutMs", options.driver, defaults.nats.disconnectBufferTimeoutMs);
+    const lease = await acquire(server);
+    try {
+      const { js, jsm } = await managers(lease);
+      if (settings.stream !== undefined) await ensureStream(jsm, settings, subject, server.url);
+      return new JetStreamTopic(lease, js, subject, bufferTimeoutMs);
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
+  },
+
+  async openSubscription(url: URL, options: DriverSubscriptionOptions): Promise<DriverSubscription> {
+    const { server, subject } = parseNatsUrl(url, { wildcards: true });
+    checkSettings(url, options.driver, [...STREAM_SETTINGS, "deliver"]);
+    const settings = streamSettings(url, options.driver);
+    const deliver = stringSetting(url, "deliver", options.driver);
+    if (deliver !== undefined && deliver !== "all" && deliver !== "new") {
+      throw new InvalidUrlError(url.href, `deliver must be "all" or "new"`);
+    }
+    if (options.name !== undefined && !NAME.test(options.name)) {
+      throw new InvalidOptionsError(
+        `subscription name "${options.name}" is a JetStream durable name: no spaces, ".", "*", ">" or slashes`,
+      );
+    }
+    const isPrivate = options.name === undefined;
+    const name = options.name ?? `whisper_${newId()}`;
+    const lease = await acquire(server);
+    try {
+      const { js, jsm } = await managers(lease);
+      let stream = settings.stream;
+      if (stream !== undefined) {
+        await ensureStream(jsm, settings, subject, server.url);
+      } else {
+        stream = await within(jsm.streams.find(subject), defaults.jetstream.publishTimeoutMs, "stream lookup").catch(
+          (error: unknown) => {
+            throw new NotFoundError(`a JetStream stream for subject ${subject} on ${server.url}`, { cause: error });
+          },
+        );
+      }
+      const deliverAll = deliver === undefined ? !isPrivate : deliver === "all";
+      const config = consumerConfig(name, subject, options, deliverAll, isPrivate);
+      await ensureConsumer(jsm, stream, config, options.startAt !== undefined, server.url);
+      const consumer = await js.consumers.get(stream, name).catch((error: unknown) => {
+        throw wrapApiError(error, server.url, `JetStream consumer ${name} on ${stream}`);
+      });
+      const messages = await consumer.consume({ max_messages: defaults.jetstream.pullMaxMessages });
+      const target = stream;
+      return new JetStreamSubscription(
+        lease,
+        messages,
+        stream,
+        name,
+        defaults.jetstream.bufferedMessages,
+        isPrivate ? async () => void (await jsm.consumers.delete(target, name)) : async () => {},
+      );
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
+  },
+};
