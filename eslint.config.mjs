@@ -5,7 +5,8 @@ export default tseslint.config(
   {
     ignores: [
       "node_modules/**",
-      ".next/**",
+      ".next*/**",
+      ".next*.lock",
       ".whisper/**",
       "server/generated/**",
       "test-results/**",

@@ -284,6 +284,9 @@ class JetStreamSubscription implements DriverSubscription {
           await new Promise<void>((resolve) => (this.#room = resolve));
         }
       }
+      if (!this.#closed && this.#failure === undefined) {
+        this.#failure = new ConnectionError(`JetStream consumer ${consumer} on stream ${this.#origin.stream} stopped`);
+      }
     } catch (error) {
       if (!this.#closed && this.#failure === undefined) {
         this.#failure = new ConnectionError(

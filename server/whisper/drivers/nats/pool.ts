@@ -55,6 +55,10 @@ export class PooledConnection {
     return this.nc.info?.max_payload ?? defaults.batching.maxBytes;
   }
 
+  /**
+   * Admission for a send of `messages` / `bytes`: undefined when the connection is up (send now, no await),
+   * else a promise that resolves on the reconnect or rejects as described in the class contract.
+   */
   whenConnected(messages: number, bytes: number, timeoutMs: number): Promise<void> | undefined {
     if (this.#closed) return Promise.reject(new ConnectionError(`connection to ${this.address.url} is closed`));
     if (this.#connected) return undefined;

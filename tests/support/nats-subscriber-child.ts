@@ -1,0 +1,15 @@
+/**
+ * A durable JetStream subscriber run as a child process, so a test can kill it with SIGKILL mid-stream.
+ * argv: <subscription URL> <name> <ackDeadlineMs>. Prints "ready" once subscribed, then "acking <id>"
+ * before it acks each message (stdout to a pipe is synchronous on Linux), so every message the server
+ * may count as acked has been reported.
+ */
+import { openSubscription } from "@/server/whisper";
+
+const [url, name, ackDeadline] = process.argv.slice(2);
+const sub = await openSubscription(url!, { name, ackDeadlineMs: Number(ackDeadline), concurrency: 4 });
+process.stdout.write("ready\n");
+await sub.receive((message) => {
+  process.stdout.write(`acking ${message.id}\n`);
+  message.ack();
+});
