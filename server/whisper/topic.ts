@@ -89,8 +89,9 @@ export class Topic {
   #flushScheduled = false;
   #outstandingMessages = 0;
   #outstandingBytes = 0;
-  /** Publishers blocked by flow control, FIFO. */
-  readonly #blocked: Array<{ size: number; admit: () => void }> = [];
+  /** Publishers blocked by flow control, FIFO from #blockedHead. */
+  #blocked: Array<{ size: number; admit: () => void }> = [];
+  #blockedHead = 0;
   readonly #idleWaiters: Array<() => void> = [];
   #closing: Promise<void> | undefined;
 
@@ -211,7 +212,7 @@ export class Topic {
   }
 
   #hasRoom(size: number): boolean {
-    if (this.#blocked.length > 0) return false; // FIFO: nobody overtakes a blocked publisher
+    if (this.#blockedHead < this.#blocked.length) return false; // FIFO: nobody overtakes a blocked publisher
     if (this.#outstandingMessages === 0) return true; // a single oversize message still goes (the driver judges it)
     return (
       this.#outstandingMessages + 1 <= this.#flow.maxOutstandingMessages &&
@@ -227,14 +228,20 @@ export class Topic {
   #release(count: number, bytes: number): void {
     this.#outstandingMessages -= count;
     this.#outstandingBytes -= bytes;
-    while (this.#blocked.length > 0) {
-      const next = this.#blocked[0]!;
+    while (this.#blockedHead < this.#blocked.length) {
+      const next = this.#blocked[this.#blockedHead]!;
       const fits =
         this.#outstandingMessages === 0 ||
         (this.#outstandingMessages + 1 <= this.#flow.maxOutstandingMessages &&
           this.#outstandingBytes + next.size <= this.#flow.maxOutstandingBytes);
       if (!fits) break;
-      this.#blocked.shift();
+      if (++this.#blockedHead === this.#blocked.length) {
+        this.#blocked = [];
+        this.#blockedHead = 0;
+      } else if (this.#blockedHead > 4096 && this.#blockedHead * 2 > this.#blocked.length) {
+        this.#blocked = this.#blocked.slice(this.#blockedHead);
+        this.#blockedHead = 0;
+      }
       this.#reserve(next.size);
       next.admit();
     }

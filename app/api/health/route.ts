@@ -1,0 +1,17 @@
+import { health } from "@/server/http/api";
+import { parseQuery } from "@/server/http/parse";
+import { json, route } from "@/server/http/route";
+import { emptyQuery } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+/** Liveness and readiness, without authentication; reveals nothing secret. */
+export const GET = route(
+  async ({ request }) => {
+    parseQuery(request, emptyQuery);
+    const { status, body } = await health();
+    return json(body, status);
+  },
+  { auth: false },
+);

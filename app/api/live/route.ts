@@ -1,0 +1,15 @@
+import { parseQuery } from "@/server/http/parse";
+import { route } from "@/server/http/route";
+import { liveQuery } from "@/server/http/schemas";
+import { liveResponse } from "@/server/live/sse";
+import { getRuntime } from "@/server/runtime";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+/** Server-Sent Events: `frame` events `{ messages, dropped }` about every 100 ms while there is traffic. */
+export const GET = route(async ({ request }) => {
+  const { topic, type, limit } = parseQuery(request, liveQuery);
+  const runtime = await getRuntime();
+  return liveResponse(runtime.hub, { filter: { topic, type }, maxPerFrame: limit, signal: request.signal });
+});

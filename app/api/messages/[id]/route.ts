@@ -1,0 +1,12 @@
+import { messageDetail } from "@/server/http/api";
+import { parseParams } from "@/server/http/parse";
+import { json, route } from "@/server/http/route";
+import { messageParams } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+export const GET = route<{ id: string }>(async ({ params }) => {
+  const { id } = await parseParams(params, messageParams);
+  return json(await messageDetail(id));
+});

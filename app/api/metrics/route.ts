@@ -1,0 +1,17 @@
+import { metricsText } from "@/server/http/api";
+import { parseQuery } from "@/server/http/parse";
+import { route } from "@/server/http/route";
+import { emptyQuery } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+/** Prometheus text exposition of this process. */
+export const GET = route(
+  async ({ request }) => {
+    parseQuery(request, emptyQuery);
+    return new Response(await metricsText(), {
+      headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" },
+    });
+  },
+);

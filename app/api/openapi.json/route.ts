@@ -1,0 +1,12 @@
+import { openApiDocument } from "@/server/http/openapi";
+import { parseQuery } from "@/server/http/parse";
+import { json, route } from "@/server/http/route";
+import { emptyQuery } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+export const GET = route(({ request }) => {
+  parseQuery(request, emptyQuery);
+  return json(openApiDocument());
+});

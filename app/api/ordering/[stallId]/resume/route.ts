@@ -1,0 +1,13 @@
+import { resume } from "@/server/http/api";
+import { parseParams } from "@/server/http/parse";
+import { json, route } from "@/server/http/route";
+import { stallParams } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+/** Resumes the stalled key in the core and resends its messages in their original order. */
+export const POST = route<{ stallId: string }>(async ({ params, actor }) => {
+  const { stallId } = await parseParams(params, stallParams);
+  return json(await resume(stallId, actor));
+});

@@ -1,0 +1,12 @@
+import { stalled } from "@/server/http/api";
+import { parseQuery } from "@/server/http/parse";
+import { json, route } from "@/server/http/route";
+import { topicQuery } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+export const GET = route(async ({ request }) => {
+  const { topic } = parseQuery(request, topicQuery);
+  return json({ stalled: await stalled(topic) });
+});

@@ -1,0 +1,12 @@
+import { subscriptions } from "@/server/http/api";
+import { parseQuery } from "@/server/http/parse";
+import { json, route } from "@/server/http/route";
+import { topicQuery } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+export const GET = route(async ({ request }) => {
+  const { topic } = parseQuery(request, topicQuery);
+  return json({ subscriptions: await subscriptions(topic) });
+});

@@ -1,0 +1,14 @@
+import { setFailing } from "@/server/http/api";
+import { parseJsonBody, parseParams } from "@/server/http/parse";
+import { json, route } from "@/server/http/route";
+import { failureBody, topicParams } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+/** Makes sends to the topic fail on purpose (in-process bus only), to demonstrate and test stalls. */
+export const POST = route<{ topic: string }>(async ({ request, params }) => {
+  const { topic } = await parseParams(params, topicParams);
+  const { failing } = await parseJsonBody(request, failureBody);
+  return json(await setFailing(topic, failing));
+});

@@ -1,0 +1,13 @@
+import { removeTopic } from "@/server/http/api";
+import { parseParams } from "@/server/http/parse";
+import { noContent, route } from "@/server/http/route";
+import { topicParams } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+export const DELETE = route<{ topic: string }>(async ({ params, actor }) => {
+  const { topic } = await parseParams(params, topicParams);
+  await removeTopic(topic, actor);
+  return noContent();
+});

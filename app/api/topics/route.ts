@@ -1,0 +1,17 @@
+import { createTopic, topicSummaries } from "@/server/http/api";
+import { parseJsonBody, parseQuery } from "@/server/http/parse";
+import { json, route } from "@/server/http/route";
+import { createTopicBody, emptyQuery } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+export const GET = route(async ({ request }) => {
+  parseQuery(request, emptyQuery);
+  return json({ topics: await topicSummaries() });
+});
+
+export const POST = route(async ({ request, actor }) => {
+  const input = await parseJsonBody(request, createTopicBody);
+  return json(await createTopic(input, actor), 201);
+});

@@ -1,0 +1,14 @@
+import type { Metadata } from "next";
+import { Suspense } from "react";
+import { OrderingBoard } from "@/components/ordering/ordering-board";
+import { LoadingState } from "@/components/ui/states";
+
+export const metadata: Metadata = { title: "Ordering" };
+
+export default function OrderingPage() {
+  return (
+    <Suspense fallback={<LoadingState />}>
+      <OrderingBoard />
+    </Suspense>
+  );
+}

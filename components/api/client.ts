@@ -1,0 +1,132 @@
+import { ApiError } from "./errors";
+import type {
+  MessageDetail,
+  MessageFilter,
+  MessagePage,
+  PublishOutcome,
+  ResendResult,
+  StalledEntry,
+  StructuredCloudEvent,
+  SubscriptionInfo,
+  TopicSummary,
+} from "./types";
+
+// The typed client of the admin API (docs/dashboard-contract.md). Every call is same-origin and
+// carries the `whisper_session` cookie. A 401 anywhere but the login call sends the browser to
+// /login?next=<where it was>, then rejects with an ApiError so callers still see a failure.
+
+type RequestOptions = {
+  method?: "GET" | "POST" | "DELETE";
+  /** JSON body; sent with Content-Type application/json unless `contentType` says otherwise. */
+  json?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Do not redirect on 401 (the login form shows its own error). */
+  noAuthRedirect?: boolean;
+};
+
+/** Where the browser goes when the session is missing or expired. */
+export function loginUrl(next?: string): string {
+  return next && next !== "/" && !next.startsWith("/login") ? `/login?next=${encodeURIComponent(next)}` : "/login";
+}
+
+function redirectToLogin(): void {
+  if (typeof window === "undefined") return;
+  if (window.location.pathname.startsWith("/login")) return;
+  window.location.assign(loginUrl(window.location.pathname + window.location.search));
+}
+
+async function readProblem(res: Response): Promise<ApiError> {
+  let problem = null;
+  const type = res.headers.get("content-type") ?? "";
+  if (type.includes("json")) {
+    try {
+      problem = await res.json();
+    } catch {
+      problem = null;
+    }
+  }
+  return new ApiError(res.status, problem, `${res.status} ${res.statusText || "request failed"}`);
+}
+
+async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json, application/problem+json" };
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers["Content-Type"] = options.contentType ?? "application/json";
+    body = JSON.stringify(options.json);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: options.method ?? "GET",
+      headers,
+      body,
+      signal: options.signal,
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
+    throw new ApiError(0, null, "The server could not be reached");
+  }
+  if (res.status === 401 && !options.noAuthRedirect) {
+    redirectToLogin();
+  }
+  if (!res.ok) throw await readProblem(res);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+const seg = encodeURIComponent;
+
+export const api = {
+  login: (token: string) => request<void>("/api/login", { method: "POST", json: { token }, noAuthRedirect: true }),
+  logout: () => request<void>("/api/logout", { method: "POST", noAuthRedirect: true }),
+
+  listTopics: (signal?: AbortSignal) => request<{ topics: TopicSummary[] }>("/api/topics", { signal }),
+  createTopic: (input: { name: string; ordering?: boolean }) =>
+    request<TopicSummary>("/api/topics", { method: "POST", json: input }),
+  deleteTopic: (topic: string) => request<void>(`/api/topics/${seg(topic)}`, { method: "DELETE" }),
+  setFailing: (topic: string, failing: boolean) =>
+    request<{ failing: boolean }>(`/api/topics/${seg(topic)}/failure`, { method: "POST", json: { failing } }),
+  /** Publishes one CloudEvent in HTTP structured mode. */
+  publish: (topic: string, event: StructuredCloudEvent) =>
+    request<{ results: PublishOutcome[] }>(`/api/topics/${seg(topic)}/events`, {
+      method: "POST",
+      json: event,
+      contentType: "application/cloudevents+json; charset=utf-8",
+    }),
+
+  browseMessages: (filter: MessageFilter, cursor: string | null, limit: number, signal?: AbortSignal) =>
+    request<MessagePage>(`/api/messages${query({ ...filter, cursor, limit })}`, { signal }),
+  getMessage: (id: string, signal?: AbortSignal) => request<MessageDetail>(`/api/messages/${seg(id)}`, { signal }),
+  replay: (id: string, input: { topic?: string; keepId?: boolean }) =>
+    request<{ id: string; topic: string; replayOf: string }>(`/api/messages/${seg(id)}/replay`, {
+      method: "POST",
+      json: input,
+    }),
+
+  listStalled: (topic?: string, signal?: AbortSignal) =>
+    request<{ stalled: StalledEntry[] }>(`/api/ordering${query({ topic })}`, { signal }),
+  resumeStall: (stallId: string) =>
+    request<{ results: ResendResult[] }>(`/api/ordering/${seg(stallId)}/resume`, { method: "POST" }),
+  discardStall: (stallId: string) =>
+    request<{ discarded: number }>(`/api/ordering/${seg(stallId)}/discard`, { method: "POST" }),
+
+  listSubscriptions: (topic?: string, signal?: AbortSignal) =>
+    request<{ subscriptions: SubscriptionInfo[] }>(`/api/subscriptions${query({ topic })}`, { signal }),
+
+  /** URL of the SSE stream (GET /api/live); events named `frame` carry a LiveFrame. */
+  liveUrl: (params: { topic?: string; type?: string }) => `/api/live${query(params)}`,
+};

@@ -1,0 +1,127 @@
+"use client";
+
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api } from "./client";
+import { ApiError } from "./errors";
+import { queryKeys } from "./keys";
+import type { MessageFilter, StructuredCloudEvent } from "./types";
+
+// Query and mutation hooks over the API client. Polling intervals are for an operator screen:
+// lists refresh on their own, details do not.
+
+const LIST_REFRESH_MS = 5_000;
+/** Rows per keyset page of the history table. */
+export const HISTORY_PAGE_SIZE = 50;
+
+export function useTopics() {
+  return useQuery({
+    queryKey: queryKeys.topics.all,
+    queryFn: ({ signal }) => api.listTopics(signal).then((r) => r.topics),
+    refetchInterval: LIST_REFRESH_MS,
+  });
+}
+
+export function useCreateTopic() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: api.createTopic,
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.topics.all }),
+  });
+}
+
+export function useDeleteTopic() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: api.deleteTopic,
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.topics.all }),
+  });
+}
+
+export function useSetFailing(topic: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (failing: boolean) => api.setFailing(topic, failing),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.topics.all }),
+  });
+}
+
+export function usePublish(topic: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (event: StructuredCloudEvent) => api.publish(topic, event),
+    onSettled: () => {
+      client.invalidateQueries({ queryKey: queryKeys.topics.all });
+      client.invalidateQueries({ queryKey: queryKeys.ordering.all });
+    },
+  });
+}
+
+/** Keyset-paginated history; each page's `nextCursor` fetches the next one, `null` ends the list. */
+export function useMessageHistory(filter: MessageFilter) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.messages.browse(filter),
+    queryFn: ({ pageParam, signal }) => api.browseMessages(filter, pageParam, HISTORY_PAGE_SIZE, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+}
+
+/** A message that is not recorded yet (a replay just made, say) answers 404 for a moment: retried a few times. */
+export function useMessage(id: string) {
+  return useQuery({
+    queryKey: queryKeys.messages.detail(id),
+    queryFn: ({ signal }) => api.getMessage(id, signal),
+    retry: (failures, error) => (error instanceof ApiError && error.status === 404 ? failures < 4 : false),
+    retryDelay: 750,
+  });
+}
+
+export function useReplay(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: { topic?: string; keepId?: boolean }) => api.replay(id, input),
+    onSuccess: () => {
+      client.invalidateQueries({ queryKey: queryKeys.messages.all });
+      client.invalidateQueries({ queryKey: queryKeys.topics.all });
+    },
+  });
+}
+
+export function useStalled(topic: string | null) {
+  return useQuery({
+    queryKey: queryKeys.ordering.list(topic),
+    queryFn: ({ signal }) => api.listStalled(topic ?? undefined, signal).then((r) => r.stalled),
+    refetchInterval: LIST_REFRESH_MS,
+  });
+}
+
+export function useResumeStall() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: api.resumeStall,
+    onSettled: () => {
+      client.invalidateQueries({ queryKey: queryKeys.ordering.all });
+      client.invalidateQueries({ queryKey: queryKeys.topics.all });
+      client.invalidateQueries({ queryKey: queryKeys.messages.all });
+    },
+  });
+}
+
+export function useDiscardStall() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: api.discardStall,
+    onSettled: () => {
+      client.invalidateQueries({ queryKey: queryKeys.ordering.all });
+      client.invalidateQueries({ queryKey: queryKeys.topics.all });
+    },
+  });
+}
+
+export function useSubscriptions(topic: string | null) {
+  return useQuery({
+    queryKey: queryKeys.subscriptions.list(topic),
+    queryFn: ({ signal }) => api.listSubscriptions(topic ?? undefined, signal).then((r) => r.subscriptions),
+    refetchInterval: LIST_REFRESH_MS,
+  });
+}

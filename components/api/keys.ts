@@ -1,0 +1,22 @@
+import type { MessageFilter } from "./types";
+
+// Shared TanStack Query keys. Every query and every invalidation goes through these, so a mutation
+// invalidates exactly what it changed. Prefix keys (`all`) invalidate a whole family.
+export const queryKeys = {
+  topics: {
+    all: ["topics"] as const,
+  },
+  messages: {
+    all: ["messages"] as const,
+    browse: (filter: MessageFilter) => ["messages", "browse", filter] as const,
+    detail: (id: string) => ["messages", "detail", id] as const,
+  },
+  ordering: {
+    all: ["ordering"] as const,
+    list: (topic: string | null) => ["ordering", "list", topic] as const,
+  },
+  subscriptions: {
+    all: ["subscriptions"] as const,
+    list: (topic: string | null) => ["subscriptions", "list", topic] as const,
+  },
+};

@@ -1,0 +1,26 @@
+import Link from "next/link";
+import { LogoutButton } from "./logout-button";
+import { NavLink } from "./nav-link";
+import type { ThemePreference } from "./theme";
+import { ThemeToggle } from "./theme-toggle";
+
+export function AppHeader({ theme }: { theme: ThemePreference }) {
+  return (
+    <header className="border-b border-line bg-surface">
+      <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-2.5">
+        <Link href="/" className="flex items-center gap-2 font-semibold tracking-tight">
+          <span aria-hidden className="inline-block size-2.5 rounded-full bg-accent" />
+          whisper
+        </Link>
+        <nav aria-label="Main" className="flex items-center gap-1">
+          <NavLink href="/">Topics</NavLink>
+          <NavLink href="/ordering">Ordering</NavLink>
+        </nav>
+        <div className="ml-auto flex items-center gap-2">
+          <ThemeToggle initial={theme} />
+          <LogoutButton />
+        </div>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,109 @@
+"use client";
+
+import { useMemo, useState } from "react";
+import { useLiveTail, type LiveStatus } from "../api/live";
+import type { LiveFrame, MessageSummary } from "../api/types";
+import { Badge, type BadgeTone } from "../ui/badge";
+import { Button } from "../ui/button";
+import { controlBaseClass } from "../ui/field";
+import { formatClock } from "../ui/format";
+import { Panel } from "../ui/panel";
+import { EmptyState } from "../ui/states";
+import { MessageIdLink } from "./message-id-link";
+import { ReplayOfBadge } from "./replay-of-badge";
+
+const statusView: Record<LiveStatus, { tone: BadgeTone; text: string }> = {
+  connecting: { tone: "neutral", text: "connecting" },
+  open: { tone: "ok", text: "live" },
+  reconnecting: { tone: "warn", text: "reconnecting" },
+  closed: { tone: "danger", text: "disconnected" },
+};
+
+function matches(m: MessageSummary, needle: string): boolean {
+  if (!needle) return true;
+  const n = needle.toLowerCase();
+  return [m.id, m.type, m.source, m.subject ?? "", m.orderingKey ?? ""].some((v) => v.toLowerCase().includes(n));
+}
+
+/**
+ * The newest messages of one topic as they are recorded (SSE /api/live). Pausing holds new messages
+ * back without dropping the connection; the filter narrows what is shown by id, type, source, subject
+ * or ordering key (client side).
+ */
+export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: LiveFrame) => void }) {
+  const [paused, setPaused] = useState(false);
+  const [filter, setFilter] = useState("");
+  const live = useLiveTail({ topic, paused, onFrame });
+  const visible = useMemo(() => live.messages.filter((m) => matches(m, filter.trim())), [live.messages, filter]);
+  const status = statusView[live.status];
+
+  return (
+    <Panel
+      title={
+        <span className="flex items-center gap-2">
+          Live tail{" "}
+          <span data-testid="live-status" aria-live="polite">
+            <Badge tone={paused ? "warn" : status.tone}>{paused ? "paused" : status.text}</Badge>
+          </span>
+        </span>
+      }
+      actions={
+        <>
+          <input
+            type="search"
+            aria-label="Filter live messages"
+            placeholder="Filter…"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+            className={`${controlBaseClass} w-40 py-1 text-xs`}
+          />
+          <Button size="sm" aria-pressed={paused} onClick={() => setPaused((p) => !p)}>
+            {paused ? `Resume${live.held.length ? ` (${live.held.length} new)` : ""}` : "Pause"}
+          </Button>
+          <Button size="sm" variant="ghost" onClick={live.clear} disabled={live.messages.length === 0}>
+            Clear
+          </Button>
+        </>
+      }
+    >
+      {live.status === "closed" && (
+        <div role="alert" className="mb-3 flex items-center justify-between gap-2 rounded-md bg-danger-soft px-3 py-2 text-sm text-danger">
+          The live stream closed (the session may have expired or the server stopped).
+          <Button size="sm" onClick={live.reconnect}>
+            Reconnect
+          </Button>
+        </div>
+      )}
+      {live.dropped > 0 && (
+        <p className="mb-2 text-xs text-warn">
+          The server skipped {live.dropped} {live.dropped === 1 ? "message" : "messages"} to keep up; the history has them all.
+        </p>
+      )}
+      {visible.length === 0 ? (
+        <EmptyState title={live.messages.length === 0 ? "Waiting for messages…" : "No live message matches the filter"}>
+          {live.messages.length === 0 ? "New messages on this topic appear here as they are recorded." : null}
+        </EmptyState>
+      ) : (
+        <ol aria-label="Live messages" aria-live="off" className="max-h-80 overflow-y-auto rounded-md border border-line">
+          {visible.map((m) => (
+            <li
+              key={m.id}
+              data-testid="live-message"
+              className="grid grid-cols-[5.5rem_minmax(0,1fr)_minmax(0,1fr)] items-center gap-3 border-b border-line px-3 py-1.5 text-sm last:border-0"
+            >
+              <time dateTime={m.receivedAt} className="font-mono text-xs text-muted tabular-nums">
+                {formatClock(m.receivedAt)}
+              </time>
+              <span className="flex min-w-0 items-center gap-2">
+                <span className="truncate">{m.type}</span>
+                {m.orderingKey && <Badge>key {m.orderingKey}</Badge>}
+                {m.replayOf && <ReplayOfBadge original={m.replayOf} />}
+              </span>
+              <MessageIdLink id={m.id} className="justify-self-end" />
+            </li>
+          ))}
+        </ol>
+      )}
+    </Panel>
+  );
+}

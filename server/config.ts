@@ -1,0 +1,184 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+
+/**
+ * The dashboard's configuration, read once per process from the environment and validated with zod.
+ * Contract:
+ * - loadConfig() throws ConfigError whose message names every bad variable and what is expected;
+ * - with no WHISPER_ADMIN_TOKEN a random token is generated (`tokenGenerated: true`) and the server must
+ *   listen on a loopback address only; a non-loopback host without a token is a ConfigError;
+ * - getConfig() caches the result on globalThis, so every Next bundle of one process (instrumentation and
+ *   route handlers are bundled apart) sees the same config, including the same generated token.
+ */
+
+/**
+ * Topic names: safe as a URL path segment, a NATS subject and a JetStream filter (no wildcards or spaces);
+ * the same rule as the data layer's (server/services/topics.ts).
+ */
+export const topicNameSchema = z
+  .string()
+  .min(1, "a topic name is required")
+  .max(200, "a topic name has at most 200 characters")
+  .regex(
+    /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+    "a topic name is letters, digits, '_' and '-' in dot-separated parts (no spaces or wildcards)",
+  );
+
+export interface ManagedTopicSpec {
+  name: string;
+  ordering: boolean;
+}
+
+const busSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .refine((value) => /^[a-z][a-z0-9+.-]*:/i.test(value), "must be a driver URL such as eventbus: or nats://127.0.0.1:4222")
+  .refine((value) => {
+    try {
+      new URL(value);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "is not a valid URL");
+
+const topicsSchema = z
+  .string()
+  .default("")
+  .transform((value, ctx): ManagedTopicSpec[] => {
+    const specs: ManagedTopicSpec[] = [];
+    for (const raw of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+      const [name = "", flag, ...rest] = raw.split(":");
+      const parsedName = topicNameSchema.safeParse(name);
+      if (!parsedName.success || rest.length > 0 || (flag !== undefined && flag !== "ordered")) {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${raw}" is not "name" or "name:ordered"${parsedName.success ? "" : ` (${parsedName.error.issues[0]?.message})`}`,
+        });
+        continue;
+      }
+      if (specs.some((s) => s.name === name)) {
+        ctx.addIssue({ code: "custom", message: `topic "${name}" is listed twice` });
+        continue;
+      }
+      specs.push({ name, ordering: flag === "ordered" });
+    }
+    return specs;
+  });
+
+const envSchema = z.object({
+  WHISPER_BUS: busSchema.default("eventbus:"),
+  DATABASE_URL: z
+    .string({ error: "is required (a PostgreSQL URL such as postgresql://user@127.0.0.1:5432/whisper)" })
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL"),
+  WHISPER_TOPICS: topicsSchema,
+  WHISPER_ADMIN_TOKEN: z
+    .string()
+    .trim()
+    .min(16, "must be at least 16 characters (or leave it unset to have one generated)")
+    .optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOSTNAME: z.string().trim().min(1).optional(),
+});
+
+export interface Config {
+  bus: string;
+  databaseUrl: string;
+  topics: ManagedTopicSpec[];
+  adminToken: string;
+  /** True when no WHISPER_ADMIN_TOKEN was given and `adminToken` was generated at start. */
+  tokenGenerated: boolean;
+  port: number;
+  /** The address the HTTP server binds to. */
+  hostname: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost", "[::1]"]);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The host `next start` was given with -H/--hostname, if any (instrumentation runs in the server's process,
+ * so its argv is the CLI's). Undefined when none was given, in which case Next binds every interface.
+ */
+export function hostnameFromArgv(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "-H" || arg === "--hostname") return argv[i + 1];
+    if (arg.startsWith("--hostname=")) return arg.slice("--hostname=".length);
+  }
+  return undefined;
+}
+
+/**
+ * Parses the configuration. `argvHost` is the host the server was actually started with (see
+ * hostnameFromArgv); when the process is a `next start` without -H it is "0.0.0.0".
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env, argvHost?: string): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  - ${issue.path.join(".") || "environment"}: ${issue.message}`);
+    throw new ConfigError(`whisper: invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const hostname = argvHost ?? e.HOSTNAME ?? "127.0.0.1";
+  const tokenGenerated = e.WHISPER_ADMIN_TOKEN === undefined;
+  if (tokenGenerated && !isLoopback(hostname)) {
+    throw new ConfigError(
+      `whisper: refusing to serve on ${hostname} without WHISPER_ADMIN_TOKEN: set a token, or bind 127.0.0.1 (next start -H 127.0.0.1)`,
+    );
+  }
+  return {
+    bus: e.WHISPER_BUS,
+    databaseUrl: e.DATABASE_URL,
+    topics: e.WHISPER_TOPICS,
+    adminToken: e.WHISPER_ADMIN_TOKEN ?? randomBytes(24).toString("base64url"),
+    tokenGenerated,
+    port: e.PORT,
+    hostname,
+  };
+}
+
+const CONFIG_KEY = Symbol.for("whisper.config");
+type ConfigHolder = { [CONFIG_KEY]?: Config };
+
+/** The process's config (parsed on first call, then shared through globalThis). Throws ConfigError. */
+export function getConfig(): Config {
+  const holder = globalThis as ConfigHolder;
+  if (holder[CONFIG_KEY] === undefined) {
+    // `next start` serves from its own process; without -H it binds every interface.
+    const isNextServer = process.argv.includes("start");
+    const argvHost = hostnameFromArgv(process.argv) ?? (isNextServer ? "0.0.0.0" : undefined);
+    holder[CONFIG_KEY] = loadConfig(process.env, argvHost);
+  }
+  return holder[CONFIG_KEY];
+}
+
+/**
+ * The topic URL of topic `name` on the bus `bus` (a driver URL base):
+ * `eventbus:` → `eventbus:name`, `nats://h:p` → `nats://h:p/name`, `jetstream://h:p?stream=S` →
+ * `jetstream://h:p/name?stream=S`. The base's query (e.g. `?bus=` or `?stream=`) is kept.
+ */
+export function topicUrl(bus: string, name: string): string {
+  topicNameSchema.parse(name);
+  const url = new URL(bus);
+  const segment = encodeURIComponent(name);
+  if (url.host === "" && !bus.slice(url.protocol.length).startsWith("//")) {
+    // Opaque URL such as eventbus: — the topic is the whole path.
+    return `${url.protocol}${segment}${url.search}`;
+  }
+  const base = url.pathname.replace(/\/+$/, "");
+  url.pathname = `${base}/${segment}`;
+  return url.href;
+}

@@ -1,0 +1,166 @@
+import { Message, type Body, type ExtensionValue } from "@/server/whisper";
+import type { MessageSummary } from "@/server/services/types";
+
+/** One `messages` row as the recorder writes it (column names in the comments). */
+export interface MessageRow {
+  id: string;
+  topic: string;
+  source: string;
+  type: string;
+  specversion: string;
+  time: string;
+  subject: string | null;
+  datacontenttype: string | null;
+  dataschema: string | null;
+  extensions: Readonly<Record<string, ExtensionValue>>;
+  /** data: the body when it is bytes (or text Postgres cannot hold). */
+  data: Uint8Array | null;
+  /** data_text: the body when it is JSON or text. */
+  dataText: string | null;
+  size: number;
+  orderingKey: string | null;
+  replayOf: string | null;
+  receivedAt: Date;
+  /** Decimal string (bigint column). */
+  sequence: string | null;
+}
+
+/** The `messages` columns in the order copyText() writes them. */
+export const MESSAGE_COLUMNS = [
+  "id",
+  "topic",
+  "source",
+  "type",
+  "specversion",
+  "time",
+  "subject",
+  "datacontenttype",
+  "dataschema",
+  "extensions",
+  "data",
+  "data_text",
+  "size",
+  "ordering_key",
+  "replay_of",
+  "received_at",
+  "sequence",
+] as const;
+
+/**
+ * Splits a message body into the two storage columns. Text goes to data_text unless it contains NUL, which
+ * Postgres text cannot store; then its UTF-8 bytes go to data. Exactly one side is non-null when there is
+ * a body. `size` is the byte length of the body.
+ */
+export function splitBody(body: Body | undefined): { data: Uint8Array | null; dataText: string | null; size: number } {
+  if (body === undefined) return { data: null, dataText: null, size: 0 };
+  if (typeof body !== "string") return { data: body, dataText: null, size: body.byteLength };
+  if (body.includes("\u0000")) {
+    const bytes = Buffer.from(body, "utf8");
+    return { data: bytes, dataText: null, size: bytes.byteLength };
+  }
+  return { data: null, dataText: body, size: Buffer.byteLength(body, "utf8") };
+}
+
+/** The row for `message` received from `topic`. */
+export function messageRow(message: Message, topic: string, receivedAt: Date, sequence?: bigint | number | null): MessageRow {
+  const { data, dataText, size } = splitBody(message.body);
+  const replayOf = message.extensions.replayof;
+  return {
+    id: message.id,
+    topic,
+    source: message.source,
+    type: message.type,
+    specversion: message.specversion,
+    time: message.time,
+    subject: message.subject ?? null,
+    datacontenttype: message.datacontenttype ?? null,
+    dataschema: message.dataschema ?? null,
+    extensions: message.extensions,
+    data,
+    dataText,
+    size,
+    orderingKey: message.orderingKey ?? null,
+    replayOf: typeof replayOf === "string" ? replayOf : null,
+    receivedAt,
+    sequence: sequence === undefined || sequence === null ? null : String(sequence),
+  };
+}
+
+export function summaryOf(row: MessageRow): MessageSummary {
+  return {
+    id: row.id,
+    topic: row.topic,
+    type: row.type,
+    source: row.source,
+    subject: row.subject,
+    time: row.time,
+    orderingKey: row.orderingKey,
+    size: row.size,
+    receivedAt: row.receivedAt.toISOString(),
+    replayOf: row.replayOf,
+  };
+}
+
+/** The stored attributes of a message (everything but data) as a wire attribute map, extensions flattened. */
+export function attributesOf(message: Message): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {
+    specversion: message.specversion,
+    id: message.id,
+    source: message.source,
+    type: message.type,
+    time: message.time,
+  };
+  if (message.subject !== undefined) attributes.subject = message.subject;
+  if (message.datacontenttype !== undefined) attributes.datacontenttype = message.datacontenttype;
+  if (message.dataschema !== undefined) attributes.dataschema = message.dataschema;
+  return { ...message.extensions, ...attributes };
+}
+
+/**
+ * Rebuilds a message from stored attributes and body columns. The body is exactly what was recorded, so
+ * republishing it sends the same bytes. Throws InvalidMessageError if the stored attributes are invalid.
+ */
+export function storedMessage(attributes: Record<string, unknown>, data: Uint8Array | null, dataText: string | null): Message {
+  const body: Body | undefined = dataText ?? (data === null ? undefined : new Uint8Array(data));
+  const clean: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(attributes)) if (v !== null && v !== undefined) clean[k] = v;
+  return Message.fromWire(clean, body);
+}
+
+// COPY text format: tab-separated, \N for NULL, backslash escapes for \ newline carriage-return tab.
+const NEEDS_ESCAPE = /[\\\n\r\t]/;
+const ESCAPES: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+function copyField(value: string | null): string {
+  if (value === null) return "\\N";
+  return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => ESCAPES[c]!) : value;
+}
+
+/** Rows in Postgres COPY text format, columns as MESSAGE_COLUMNS. */
+export function copyText(rows: readonly MessageRow[]): string {
+  const lines: string[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    lines[i] = [
+      copyField(r.id),
+      copyField(r.topic),
+      copyField(r.source),
+      copyField(r.type),
+      copyField(r.specversion),
+      copyField(r.time),
+      copyField(r.subject),
+      copyField(r.datacontenttype),
+      copyField(r.dataschema),
+      copyField(JSON.stringify(r.extensions)),
+      // bytea hex input `\x…`, its backslash escaped for COPY.
+      r.data === null ? "\\N" : `\\\\x${Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength).toString("hex")}`,
+      copyField(r.dataText),
+      String(r.size),
+      copyField(r.orderingKey),
+      copyField(r.replayOf),
+      r.receivedAt.toISOString(),
+      r.sequence ?? "\\N",
+    ].join("\t");
+  }
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,199 @@
+import type { z } from "zod";
+import { listTopics } from "@/server/services/topics";
+import { browseMessages, getMessage } from "@/server/services/messages";
+import { replayMessage } from "@/server/services/replay";
+import { discardStalled, listStalled, resumeStalled } from "@/server/services/ordering";
+import type { TopicSummary } from "@/server/services/types";
+import { wire, type Message } from "@/server/whisper";
+import { currentRuntime, describe, getRuntime, redactUrl } from "../runtime";
+import type { Actor } from "./auth";
+import { badRequest, HttpProblem, notFound } from "./problem";
+import { readBody } from "./parse";
+import type { createTopicBody, messagesQuery, replayBody } from "./schemas";
+
+/**
+ * The admin API's operations: what a route does once its input is parsed. Each combines the runtime (the
+ * embedded core) with the data layer's services and returns the contract's JSON shapes.
+ */
+
+/** Topics from the database with the runtime's state (paused keys in the core, the failure toggle). */
+export async function topicSummaries(): Promise<TopicSummary[]> {
+  const runtime = await getRuntime();
+  const topics = await listTopics();
+  return topics.map((t) => {
+    const state = runtime.topicState(t.name);
+    return { ...t, pausedKeys: Math.max(t.pausedKeys, state.pausedKeys), failing: state.failing };
+  });
+}
+
+export async function createTopic(input: z.output<typeof createTopicBody>, actor: Actor): Promise<TopicSummary> {
+  const runtime = await getRuntime();
+  await runtime.addTopic(input.name, input.ordering ?? false, actor);
+  const created = (await topicSummaries()).find((t) => t.name === input.name);
+  if (!created) throw new HttpProblem(500, "internal", `topic ${input.name} was created but cannot be listed`);
+  return created;
+}
+
+export async function removeTopic(name: string, actor: Actor): Promise<void> {
+  const runtime = await getRuntime();
+  if (!(await runtime.removeTopic(name, actor))) throw notFound(`topic ${name} not found`);
+}
+
+export async function setFailing(name: string, failing: boolean): Promise<{ failing: boolean }> {
+  const runtime = await getRuntime();
+  await runtime.ensureTopic(name);
+  runtime.setFailing(name, failing);
+  return { failing };
+}
+
+export type PublishOutcome = { id: string; status: "published" | "failed"; error?: { code: string; message: string } };
+
+/** Largest request body POST /api/topics/{topic}/events accepts. */
+export const MAX_EVENTS_BYTES = 4 * 1024 * 1024;
+/** Most events one batch request may carry. */
+export const MAX_BATCH_EVENTS = 1000;
+
+/**
+ * Decodes the CloudEvent(s) of a request: batch (`application/cloudevents-batch+json`), structured
+ * (`application/cloudevents+json`) or binary (`ce-*` headers, the body is the data). Throws a 4xx problem
+ * saying what is wrong; never returns a half-valid event.
+ */
+export async function decodeEvents(request: Request): Promise<Message[]> {
+  const contentType = request.headers.get("content-type");
+  const body = await readBody(request, MAX_EVENTS_BYTES);
+  try {
+    if (wire.isBatch(contentType)) {
+      const messages = wire.fromBatch(body);
+      if (messages.length === 0) throw badRequest("the batch is empty");
+      if (messages.length > MAX_BATCH_EVENTS) {
+        throw new HttpProblem(413, "too-large", `a batch holds at most ${MAX_BATCH_EVENTS} events, got ${messages.length}`);
+      }
+      return messages;
+    }
+    if (wire.isStructured(contentType)) return [wire.fromStructured(body)];
+    if (wire.hasBinaryHeaders((name) => request.headers.get(name))) {
+      return [wire.fromBinary(request.headers.entries(), body.byteLength > 0 ? body : undefined)];
+    }
+  } catch (error) {
+    if (error instanceof HttpProblem) throw error;
+    throw badRequest(describe(error));
+  }
+  throw new HttpProblem(
+    415,
+    "not-a-cloudevent",
+    "expected a CloudEvent: binary mode (ce-specversion, ce-id, ce-source, ce-type headers), " +
+      "Content-Type application/cloudevents+json (structured) or application/cloudevents-batch+json (batch)",
+  );
+}
+
+/** Publishes the events in order (ordering keys honoured by the core) and reports each outcome. */
+export async function publishEvents(topic: string, messages: Message[]): Promise<PublishOutcome[]> {
+  const runtime = await getRuntime();
+  await runtime.ensureTopic(topic);
+  // publish() hands each message to the core synchronously, so calling it in array order keeps the order.
+  const settled = await Promise.allSettled(messages.map((m) => runtime.publish(topic, m)));
+  return settled.map((result, i): PublishOutcome => {
+    if (result.status === "fulfilled") return { id: result.value, status: "published" };
+    const error = result.reason as { code?: unknown; message?: unknown };
+    return {
+      id: messages[i]!.id,
+      status: "failed",
+      error: {
+        code: typeof error?.code === "string" ? error.code : "ERR_UNKNOWN",
+        message: typeof error?.message === "string" ? error.message : String(result.reason),
+      },
+    };
+  });
+}
+
+export async function browse(query: z.output<typeof messagesQuery>) {
+  await getRuntime();
+  return browseMessages(query);
+}
+
+export async function messageDetail(id: string) {
+  await getRuntime();
+  const message = await getMessage(id);
+  if (!message) throw notFound(`message ${id} not found`);
+  return message;
+}
+
+export async function replay(id: string, input: z.output<typeof replayBody>, actor: Actor) {
+  const runtime = await getRuntime();
+  return replayMessage(id, { ...input, actor }, async (topic, m) => {
+    await runtime.ensureTopic(topic);
+    return runtime.publish(topic, m);
+  });
+}
+
+export async function stalled(topic: string | undefined) {
+  await getRuntime();
+  return listStalled(topic);
+}
+
+export async function resume(stallId: string, actor: Actor) {
+  const runtime = await getRuntime();
+  return resumeStalled(
+    stallId,
+    actor,
+    (topic, key) => {
+      runtime.resume(topic, key);
+    },
+    async (topic, m) => {
+      await runtime.ensureTopic(topic);
+      return runtime.resend(topic, m);
+    },
+  );
+}
+
+/** Discards the stalled messages and unpauses the key in the core, so the key flows again. */
+export async function discard(stallId: string, actor: Actor) {
+  const runtime = await getRuntime();
+  return discardStalled(stallId, actor, (topic, key) => {
+    runtime.resume(topic, key);
+  });
+}
+
+export async function subscriptions(topic: string | undefined) {
+  const runtime = await getRuntime();
+  return runtime.subscriptions(topic);
+}
+
+/** Health without authentication: says whether the runtime and the database are up, nothing secret. */
+export async function health(): Promise<{ status: number; body: Record<string, unknown> }> {
+  const { runtime, error, starting } = currentRuntime();
+  if (!runtime) {
+    return {
+      status: 503,
+      body: {
+        status: starting ? "starting" : "error",
+        detail: error ? `whisper failed to start: ${describe(error)}` : starting ? "starting up" : "not started",
+      },
+    };
+  }
+  const database = await runtime.databaseHealthy();
+  return {
+    status: database.ok && !runtime.shuttingDown ? 200 : 503,
+    body: {
+      status: runtime.shuttingDown ? "stopping" : database.ok ? "ok" : "degraded",
+      bus: redactUrl(runtime.config.bus),
+      database: database.detail,
+      runtime: { bootId: runtime.bootId, startedBy: runtime.startedBy, startedAt: runtime.startedAt.toISOString() },
+    },
+  };
+}
+
+export async function metricsText(): Promise<string> {
+  const runtime = await getRuntime();
+  const database = await runtime.databaseHealthy();
+  return runtime.metrics.render({
+    bootId: runtime.bootId,
+    startedBy: runtime.startedBy,
+    startedAt: runtime.startedAt,
+    topics: runtime.topicNames().length,
+    pausedKeys: runtime.pausedKeyCounts(),
+    live: runtime.hub.stats(),
+    recorder: runtime.recorderStats(),
+    databaseUp: database.ok,
+  });
+}

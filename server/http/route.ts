@@ -1,0 +1,105 @@
+import { ConfigError, getConfig } from "../config";
+import { authenticate, type Actor } from "./auth";
+import { HttpProblem, PROBLEM_CONTENT_TYPE, problemResponse, unavailable } from "./problem";
+
+/**
+ * The wrapper every app/api route handler goes through. Contract:
+ * - authenticates first (unless `auth: false`), so no route runs for an unauthenticated caller;
+ * - an HttpProblem thrown by the handler becomes its problem+json response; any other error becomes a 500
+ *   problem (logged with its stack, never shown to the caller);
+ * - a configuration error becomes a 503 problem naming it.
+ */
+export interface RouteContext<P> {
+  request: Request;
+  params: Promise<P>;
+  /** Undefined only for routes with `auth: false`. */
+  actor: Actor;
+}
+
+export function route<P = Record<string, string>>(
+  handler: (context: RouteContext<P>) => Promise<Response> | Response,
+  { auth = true }: { auth?: boolean } = {},
+): (request: Request, context: { params: Promise<P> }) => Promise<Response> {
+  return async (request, context) => {
+    try {
+      let actor: Actor = "admin:bearer";
+      if (auth) actor = authenticate(request, tokenOrThrow());
+      return await handler({ request, params: context?.params ?? Promise.resolve({} as P), actor });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+function tokenOrThrow(): string {
+  return getConfig().adminToken;
+}
+
+/**
+ * The response for an error thrown below a route. Errors are recognised by shape, not by class, because the
+ * runtime's copy of a class (instrumentation bundle) is not the route's copy:
+ * - HttpProblem → its own problem;
+ * - a service error (`status` 4xx, `code`, optional `issues`) → that status;
+ * - a whisper core error (`code` ERR_…) → the status its code implies;
+ * - ConfigError → 503; anything else → 500 (logged, details never sent).
+ */
+export function errorResponse(error: unknown): Response {
+  if (error instanceof HttpProblem) return problemResponse(error);
+  if (!(error instanceof Error)) return internal(error);
+  const e = error as Error & { status?: unknown; code?: unknown; issues?: unknown; toBody?: unknown };
+  if (e.name === "HttpProblem" && typeof e.toBody === "function" && typeof e.status === "number") {
+    return new Response(JSON.stringify((e.toBody as () => unknown).call(e)), {
+      status: e.status,
+      headers: { "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" },
+    });
+  }
+  if (error instanceof ConfigError || e.name === "ConfigError") return problemResponse(unavailable(e.message));
+  if (typeof e.status === "number" && e.status >= 400 && e.status < 500 && typeof e.code === "string") {
+    const errors = Array.isArray(e.issues)
+      ? (e.issues as Array<{ path?: unknown; message?: unknown }>).map((i) => ({
+          path: String(i.path ?? ""),
+          message: String(i.message ?? ""),
+        }))
+      : undefined;
+    return problemResponse(new HttpProblem(e.status, e.code.replace(/_/g, "-"), e.message, { errors }));
+  }
+  if (typeof e.code === "string" && e.code.startsWith("ERR_")) {
+    const status = WHISPER_STATUS[e.code] ?? 500;
+    if (status >= 500) console.error("whisper: core error in API route", error);
+    return problemResponse(new HttpProblem(status, e.code.slice(4).toLowerCase().replace(/_/g, "-"), e.message));
+  }
+  return internal(error);
+}
+
+/** HTTP status for the whisper core's error codes (server/whisper/errors.ts). */
+const WHISPER_STATUS: Record<string, number> = {
+  ERR_INVALID_MESSAGE: 400,
+  ERR_INVALID_URL: 400,
+  ERR_INVALID_OPTIONS: 400,
+  ERR_MESSAGE_TOO_LARGE: 413,
+  ERR_ORDERING_NOT_ENABLED: 409,
+  ERR_ORDERING_KEY_PAUSED: 409,
+  ERR_NOT_FOUND: 404,
+  ERR_FLOW_CONTROL: 503,
+  ERR_TOPIC_CLOSED: 503,
+  ERR_CONNECTION: 503,
+  ERR_DISCONNECTED: 503,
+  ERR_TIMEOUT: 504,
+  ERR_PUBLISH_FAILED: 502,
+};
+
+function internal(error: unknown): Response {
+  console.error("whisper: unhandled error in API route", error);
+  return problemResponse(new HttpProblem(500, "internal", "internal server error; see the server log"));
+}
+
+export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(data), {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+}
+
+export function noContent(headers: Record<string, string> = {}): Response {
+  return new Response(null, { status: 204, headers });
+}

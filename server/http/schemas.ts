@@ -1,0 +1,60 @@
+import { z } from "zod";
+import { topicNameSchema } from "../config";
+
+/**
+ * The zod schemas of every admin API input. Routes parse with these; /api/openapi.json is generated from
+ * the same objects, so the documentation cannot drift from the validation.
+ */
+
+const id = z.string().min(1, "is required").max(256, "has at most 256 characters");
+const optionalText = (max: number) => z.string().min(1, "must not be empty").max(max, `has at most ${max} characters`).optional();
+const timestamp = z.iso.datetime({ offset: true, error: "must be an ISO 8601 timestamp such as 2026-01-31T12:00:00Z" });
+
+export const loginBody = z.strictObject({ token: z.string().min(1, "is required").max(1024) });
+
+export const createTopicBody = z.strictObject({
+  name: topicNameSchema,
+  ordering: z.boolean().optional(),
+});
+
+export const topicParams = z.object({ topic: topicNameSchema });
+
+export const failureBody = z.strictObject({ failing: z.boolean() });
+
+export const messagesQuery = z
+  .strictObject({
+    topic: topicNameSchema.optional(),
+    type: optionalText(500),
+    source: optionalText(2000),
+    subject: optionalText(2000),
+    orderingKey: optionalText(500),
+    from: timestamp.optional(),
+    to: timestamp.optional(),
+    q: optionalText(500),
+    cursor: optionalText(1000),
+    limit: z.coerce.number().int("must be an integer").min(1).max(200).default(50),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) <= Date.parse(q.to), {
+    message: "from must not be after to",
+    path: ["from"],
+  });
+
+export const messageParams = z.object({ id });
+
+export const replayBody = z.strictObject({
+  topic: topicNameSchema.optional(),
+  keepId: z.boolean().optional(),
+});
+
+export const topicQuery = z.strictObject({ topic: topicNameSchema.optional() });
+
+export const stallParams = z.object({ stallId: id });
+
+export const liveQuery = z.strictObject({
+  topic: topicNameSchema.optional(),
+  type: optionalText(500),
+  /** Summaries per frame for this client; the rest are counted as dropped. */
+  limit: z.coerce.number().int("must be an integer").min(1).max(1000).default(200),
+});
+
+export const emptyQuery = z.strictObject({});

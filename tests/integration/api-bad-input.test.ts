@@ -1,0 +1,195 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiRoutes, createSchema, ensureBuilt, startApp, type RunningApp, type TestSchema } from "../support/app";
+
+/**
+ * Bad input on every route gets a 4xx application/problem+json body (never a 500, never a crash). The table
+ * below must name every method of every route file under app/api (the first test enforces that), each with
+ * inputs that are wrong in different ways.
+ */
+
+interface BadRequest {
+  why: string;
+  url: string;
+  init?: RequestInit;
+  /** Expected status (default 400). */
+  status?: number;
+}
+
+const TOPIC = "bad-input";
+const json = (body: unknown, extra: Record<string, string> = {}): RequestInit => ({
+  headers: { "content-type": "application/json", ...extra },
+  body: typeof body === "string" ? body : JSON.stringify(body),
+});
+
+const BAD: Record<string, BadRequest[]> = {
+  "POST /api/login": [
+    { why: "no body", url: "/api/login" },
+    { why: "token is a number", url: "/api/login", init: json({ token: 42 }) },
+    { why: "not JSON", url: "/api/login", init: json("{token:") },
+  ],
+  "POST /api/logout": [{ why: "unknown query parameter", url: "/api/logout?everywhere=1" }],
+  "GET /api/topics": [{ why: "unknown query parameter", url: "/api/topics?x=1" }],
+  "POST /api/topics": [
+    { why: "no name", url: "/api/topics", init: json({}) },
+    { why: "name with a space", url: "/api/topics", init: json({ name: "a b" }) },
+    { why: "NATS wildcard in the name", url: "/api/topics", init: json({ name: "orders.>" }) },
+    { why: "ordering is a string", url: "/api/topics", init: json({ name: "ok", ordering: "yes" }) },
+    { why: "unknown field", url: "/api/topics", init: json({ name: "ok", colour: "red" }) },
+    { why: "body is an array", url: "/api/topics", init: json([]) },
+    { why: "not JSON", url: "/api/topics", init: json("{") },
+    { why: "not a JSON content type", url: "/api/topics", init: { headers: { "content-type": "text/plain" }, body: "name=x" }, status: 415 },
+    { why: "existing topic", url: "/api/topics", init: json({ name: TOPIC }), status: 409 },
+  ],
+  "DELETE /api/topics/{topic}": [
+    { why: "invalid name", url: "/api/topics/a%20b" },
+    { why: "unknown topic", url: "/api/topics/never-created", status: 404 },
+  ],
+  "POST /api/topics/{topic}/events": [
+    { why: "not a CloudEvent", url: `/api/topics/${TOPIC}/events`, init: json({ hello: 1 }), status: 415 },
+    {
+      why: "structured event without id",
+      url: `/api/topics/${TOPIC}/events`,
+      init: { headers: { "content-type": "application/cloudevents+json" }, body: JSON.stringify({ specversion: "1.0", source: "/t", type: "t" }) },
+    },
+    {
+      why: "structured event that is not JSON",
+      url: `/api/topics/${TOPIC}/events`,
+      init: { headers: { "content-type": "application/cloudevents+json" }, body: "{" },
+    },
+    {
+      why: "unsupported specversion",
+      url: `/api/topics/${TOPIC}/events`,
+      init: {
+        headers: { "content-type": "application/cloudevents+json" },
+        body: JSON.stringify({ specversion: "0.3", id: "1", source: "/t", type: "t" }),
+      },
+    },
+    {
+      why: "batch that is an object",
+      url: `/api/topics/${TOPIC}/events`,
+      init: { headers: { "content-type": "application/cloudevents-batch+json" }, body: "{}" },
+    },
+    {
+      why: "empty batch",
+      url: `/api/topics/${TOPIC}/events`,
+      init: { headers: { "content-type": "application/cloudevents-batch+json" }, body: "[]" },
+    },
+    {
+      why: "binary mode without ce-type",
+      url: `/api/topics/${TOPIC}/events`,
+      init: { headers: { "ce-specversion": "1.0", "ce-id": "1", "ce-source": "/t" }, body: "x" },
+    },
+    {
+      why: "binary mode with an upper-case extension",
+      url: `/api/topics/${TOPIC}/events`,
+      init: { method: "POST", headers: { "ce-specversion": "1.0", "ce-id": "1", "ce-source": "/t", "ce-type": "t", "ce-Bad_Name": "x" } },
+    },
+    {
+      why: "unknown topic",
+      url: "/api/topics/never-created/events",
+      init: {
+        headers: { "content-type": "application/cloudevents+json" },
+        body: JSON.stringify({ specversion: "1.0", id: "1", source: "/t", type: "t" }),
+      },
+      status: 404,
+    },
+  ],
+  "POST /api/topics/{topic}/failure": [
+    { why: "no body", url: `/api/topics/${TOPIC}/failure` },
+    { why: "failing is a string", url: `/api/topics/${TOPIC}/failure`, init: json({ failing: "true" }) },
+    { why: "unknown topic", url: "/api/topics/never-created/failure", init: json({ failing: true }), status: 404 },
+  ],
+  "GET /api/messages": [
+    { why: "limit too large", url: "/api/messages?limit=1000" },
+    { why: "limit not a number", url: "/api/messages?limit=ten" },
+    { why: "from not a timestamp", url: "/api/messages?from=yesterday" },
+    { why: "from after to", url: "/api/messages?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z" },
+    { why: "unknown parameter", url: "/api/messages?colour=red" },
+    { why: "unknown parameter, even empty", url: "/api/messages?colour=" },
+    { why: "repeated parameter", url: "/api/messages?topic=a&topic=b" },
+    { why: "cursor that was never issued", url: "/api/messages?cursor=not-a-cursor" },
+  ],
+  "GET /api/messages/{id}": [
+    { why: "id too long", url: `/api/messages/${"x".repeat(300)}` },
+    { why: "unknown id", url: "/api/messages/unknown-id", status: 404 },
+  ],
+  "POST /api/messages/{id}/replay": [
+    { why: "keepId is a string", url: "/api/messages/unknown-id/replay", init: json({ keepId: "yes" }) },
+    { why: "invalid topic", url: "/api/messages/unknown-id/replay", init: json({ topic: "a b" }) },
+    { why: "unknown message", url: "/api/messages/unknown-id/replay", init: json({}), status: 404 },
+  ],
+  "GET /api/ordering": [
+    { why: "invalid topic", url: "/api/ordering?topic=a%20b" },
+    { why: "unknown parameter", url: "/api/ordering?status=x" },
+  ],
+  "POST /api/ordering/{stallId}/resume": [{ why: "unknown stall", url: "/api/ordering/unknown-stall/resume", status: 404 }],
+  "POST /api/ordering/{stallId}/discard": [{ why: "unknown stall", url: "/api/ordering/unknown-stall/discard", status: 404 }],
+  "GET /api/subscriptions": [
+    { why: "invalid topic", url: "/api/subscriptions?topic=*" },
+    { why: "unmanaged topic", url: "/api/subscriptions?topic=never-created", status: 404 },
+  ],
+  "GET /api/live": [
+    { why: "limit zero", url: "/api/live?limit=0" },
+    { why: "invalid topic", url: "/api/live?topic=a%20b" },
+    { why: "unknown parameter", url: "/api/live?since=1" },
+  ],
+  "GET /api/health": [{ why: "unknown query parameter", url: "/api/health?verbose=1" }],
+  "GET /api/openapi.json": [{ why: "unknown query parameter", url: "/api/openapi.json?format=yaml" }],
+  "GET /api/metrics": [{ why: "unknown query parameter", url: "/api/metrics?name=x" }],
+  "GET /api/{path}": [
+    { why: "no such route", url: "/api/nope", status: 404 },
+    { why: "no such nested route", url: "/api/topics/a/b/c/d", status: 404 },
+  ],
+  "POST /api/{path}": [{ why: "no such route", url: "/api/nope", status: 404 }],
+  "PUT /api/{path}": [{ why: "no such route", url: "/api/nope", status: 404 }],
+  "PATCH /api/{path}": [{ why: "no such route", url: "/api/nope", status: 404 }],
+  "DELETE /api/{path}": [{ why: "no such route", url: "/api/nope/deeper", status: 404 }],
+};
+
+let schema: TestSchema;
+let app: RunningApp;
+
+beforeAll(async () => {
+  await ensureBuilt();
+  schema = await createSchema("api_bad");
+  app = await startApp({ databaseUrl: schema.databaseUrl, topics: `${TOPIC}:ordered` });
+});
+
+afterAll(async () => {
+  await app?.stop();
+  await schema?.drop();
+});
+
+describe("bad input", () => {
+  it("the table covers every method of every route file", async () => {
+    const declared = (await apiRoutes()).flatMap((r) => r.methods.map((m) => `${m} ${r.path}`)).sort();
+    expect(Object.keys(BAD).sort()).toEqual(declared);
+  });
+
+  for (const [operation, cases] of Object.entries(BAD)) {
+    it(`${operation} answers 4xx problem+json`, async () => {
+      const method = operation.split(" ", 1)[0]!;
+      for (const bad of cases) {
+        const response = await app.api(bad.url, { method, ...bad.init });
+        const what = `${operation}: ${bad.why}`;
+        expect(response.status, what).toBe(bad.status ?? 400);
+        expect(response.headers.get("content-type"), what).toContain("application/problem+json");
+        const body = await response.json();
+        expect(body, what).toMatchObject({ status: bad.status ?? 400 });
+        expect(typeof body.type, what).toBe("string");
+        expect(typeof body.title, what).toBe("string");
+        expect(body.detail, what).toEqual(expect.any(String));
+        expect(body.detail.length, what).toBeGreaterThan(0);
+      }
+      // The server is still healthy after the bad input.
+      expect((await fetch(`${app.url}/api/health`)).status).toBe(200);
+    });
+  }
+
+  it("a field error lists the path of every bad field", async () => {
+    const response = await app.api("/api/topics", { method: "POST", ...json({ name: "a b", ordering: "yes" }) });
+    const body = await response.json();
+    const paths = body.errors.map((e: { path: string }) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(["body.name", "body.ordering"]));
+  });
+});
