@@ -12,13 +12,17 @@
  * - when ready, prints one line `{"ready":true,"port":N,"url":"postgresql://…"}` and, if started with an IPC
  *   channel (fork), sends the same object as a message;
  * - stops cleanly (socket server, database, lock) on SIGINT/SIGTERM or when the parent disconnects.
- * One PGlite is one Postgres session: clients should use one connection at a time (the app's pool max is 1).
+ * One PGlite is one Postgres session. The socket server multiplexes connections onto it and runs one query at
+ * a time; while a connection is inside a transaction only that connection's queries run, so transactions stay
+ * isolated. Session state (advisory locks, SET) is shared between connections.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 
+/** Above the app's pool (10) plus the migration CLI and a psql session. */
+const MAX_CONNECTIONS = 20;
 const [dirArg, portArg] = process.argv.slice(2);
 if (!dirArg) {
   console.error("usage: embedded-postgres.mjs <data dir> [port]");
@@ -77,7 +81,7 @@ process.on("disconnect", () => void stop(0));
 try {
   const started = Date.now();
   db = await PGlite.create(dataDir);
-  server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: Number(portArg ?? 0), maxConnections: 4 });
+  server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: Number(portArg ?? 0), maxConnections: MAX_CONNECTIONS });
   await server.start();
   const address = server.server?.address?.() ?? undefined;
   const port = typeof address === "object" && address ? address.port : Number(portArg);

@@ -12,50 +12,35 @@
  */
 import { fork, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { buildIsFresh } from "./build-freshness.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
 const dataDir = path.resolve(root, env.WHISPER_DATA_DIR ?? ".whisper");
 const distDir = env.NEXT_DIST_DIR ?? ".next";
-const children = new Set();
+/** What this script started: `next` (the dashboard) and `postgres` (the embedded database). */
+const children = {};
 
 function log(line) {
   console.log(`[whisper] ${line}`);
 }
 
-function fail(message) {
-  console.error(`[whisper] ${message}`);
-  shutdown(1);
-}
-
-/** The newest modification time under the given paths (files or folders). */
-function newestMtime(paths) {
-  let newest = 0;
-  const visit = (p) => {
-    if (!existsSync(p)) return;
-    const stat = statSync(p);
-    if (stat.isDirectory()) {
-      for (const entry of readdirSync(p)) if (entry !== "node_modules" && !entry.startsWith(".")) visit(path.join(p, entry));
-    } else newest = Math.max(newest, stat.mtimeMs);
-  };
-  for (const p of paths) visit(path.join(root, p));
-  return newest;
-}
+/** A start-up step that cannot go on; main() reports it and stops what was started. */
+class StartError extends Error {}
 
 function buildIfNeeded() {
-  const buildId = path.join(root, distDir, "BUILD_ID");
-  const sources = ["app", "components", "server", "prisma/schema.prisma", "next.config.ts", "package-lock.json", "instrumentation.ts"];
-  if (existsSync(buildId) && statSync(buildId).mtimeMs >= newestMtime(sources)) return;
-  log(existsSync(buildId) ? "sources changed since the last build: building…" : "first start: building the dashboard (about a minute)…");
+  if (buildIsFresh(root, distDir)) return;
+  const built = existsSync(path.join(root, distDir, "BUILD_ID"));
+  log(built ? "sources changed since the last build: building…" : "first start: building the dashboard (about a minute)…");
   const started = Date.now();
   const result = spawnSync(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "build"], {
     cwd: root,
     env,
     stdio: ["ignore", "inherit", "inherit"],
   });
-  if (result.status !== 0) fail("the build failed (see above)");
+  if (result.status !== 0) throw new StartError("the build failed (see above)");
   log(`built in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
@@ -64,9 +49,9 @@ function startEmbeddedPostgres() {
     const pgdata = path.join(dataDir, "pgdata");
     log(`no DATABASE_URL: starting the embedded PostgreSQL (PGlite) in ${path.relative(root, pgdata) || pgdata}`);
     const child = fork(path.join(root, "scripts/embedded-postgres.mjs"), [pgdata], { cwd: root, stdio: ["ignore", "ignore", "inherit", "ipc"] });
-    children.add(child);
+    children.postgres = child;
     child.once("message", (ready) => resolve(ready));
-    child.once("exit", (code) => reject(new Error(`the embedded PostgreSQL exited (code ${code})`)));
+    child.once("exit", (code) => reject(new StartError(`the embedded PostgreSQL exited (code ${code})`)));
   });
 }
 
@@ -78,7 +63,7 @@ function migrate() {
   });
   if (result.status !== 0) {
     process.stderr.write(result.stdout + result.stderr);
-    fail("applying the database migrations failed (see above); is DATABASE_URL right and the database reachable?");
+    throw new StartError("applying the database migrations failed (see above); is DATABASE_URL right and the database reachable?");
   }
   const applied = /(\d+) migrations? found/.exec(result.stdout)?.[1];
   log(`database schema up to date${applied ? ` (${applied} migrations)` : ""}`);
@@ -108,59 +93,76 @@ async function waitForHealth(url, child) {
   return false;
 }
 
+/** Stops `child` with SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
+function stopChild(child, graceMs) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
 let exiting = false;
-function shutdown(code) {
+/** Stops the dashboard first (it flushes into the database), then the embedded database, then exits. */
+async function shutdown(code) {
   if (exiting) return;
   exiting = true;
-  for (const child of children) child.kill("SIGTERM");
-  setTimeout(() => process.exit(code), children.size > 0 ? 3000 : 0).unref();
-  if (children.size === 0) process.exit(code);
-  let left = children.size;
-  for (const child of children) {
-    if (child.exitCode !== null) left--;
-    else child.once("exit", () => --left === 0 && process.exit(code));
+  await stopChild(children.next, 15_000);
+  await stopChild(children.postgres, 10_000);
+  process.exit(code);
+}
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+async function main() {
+  buildIfNeeded();
+  let database = "PostgreSQL from DATABASE_URL";
+  if (!env.DATABASE_URL) {
+    const ready = await startEmbeddedPostgres();
+    env.DATABASE_URL = ready.url;
+    // COPY's sub-protocol does not pass through PGlite's socket multiplexer; plain INSERTs do.
+    env.WHISPER_RECORDER_INSERT = "unnest";
+    database = `embedded PostgreSQL (PGlite), data in ${path.relative(root, ready.dataDir) || ready.dataDir}`;
   }
-  if (left === 0) process.exit(code);
-}
-process.on("SIGINT", () => shutdown(0));
-process.on("SIGTERM", () => shutdown(0));
+  migrate();
 
-buildIfNeeded();
-let database = "PostgreSQL from DATABASE_URL";
-if (!env.DATABASE_URL) {
-  const ready = await startEmbeddedPostgres().catch((error) => fail(error.message));
-  env.DATABASE_URL = ready.url;
-  env.WHISPER_DB_POOL_MAX = "1"; // one PGlite = one session: one connection at a time
-  database = `embedded PostgreSQL (PGlite), data in ${path.relative(root, ready.dataDir) || ready.dataDir}`;
-}
-migrate();
+  const { token, generated } = adminToken();
+  env.WHISPER_ADMIN_TOKEN = token;
+  const port = env.PORT ?? "3000";
+  const host = generated ? "127.0.0.1" : (env.HOSTNAME ?? "127.0.0.1");
+  env.PORT = port;
+  env.HOSTNAME = host;
+  const next = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", port, "-H", host], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  children.next = next;
+  next.once("exit", (code) => {
+    if (!exiting) {
+      console.error(`[whisper] the dashboard server exited (code ${code})`);
+      void shutdown(1);
+    }
+  });
 
-const { token, generated } = adminToken();
-env.WHISPER_ADMIN_TOKEN = token;
-const port = env.PORT ?? "3000";
-const host = generated ? "127.0.0.1" : (env.HOSTNAME ?? "127.0.0.1");
-env.PORT = port;
-env.HOSTNAME = host;
-const next = spawn(process.execPath, [path.join(root, "node_modules/next/dist/bin/next"), "start", "-p", port, "-H", host], {
-  cwd: root,
-  env,
-  stdio: ["ignore", "inherit", "inherit"],
-});
-children.add(next);
-next.once("exit", (code) => {
-  children.delete(next);
-  if (!exiting) fail(`the dashboard server exited (code ${code})`);
-});
-
-const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
-if (await waitForHealth(url, next)) {
-  const bus = env.WHISPER_BUS || "eventbus: (the in-process bus)";
+  const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+  if (!(await waitForHealth(url, next))) {
+    if (exiting) return;
+    throw new StartError(`the dashboard did not answer on ${url}/api/health`);
+  }
   console.log(`
   whisper dashboard  ${url}
   admin token        ${token}${generated ? "   (generated; listening on 127.0.0.1 only)" : ""}
-  message bus        ${bus}
+  message bus        ${env.WHISPER_BUS || "eventbus: (the in-process bus)"}
   database           ${database}
 `);
-} else if (!exiting) {
-  fail(`the dashboard did not answer on ${url}/api/health`);
 }
+
+main().catch((error) => {
+  console.error(`[whisper] ${error instanceof StartError ? error.message : (error?.stack ?? error)}`);
+  void shutdown(1);
+});

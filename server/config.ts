@@ -79,6 +79,13 @@ const envSchema = z.object({
     .trim()
     .min(16, "must be at least 16 characters (or leave it unset to have one generated)")
     .optional(),
+  WHISPER_DEMO: z
+    .enum(["0", "1", "true", "false", ""], { error: 'must be "1" (publish demo traffic) or "0"' })
+    .default("0")
+    .transform((value) => value === "1" || value === "true"),
+  WHISPER_RECORDER_INSERT: z
+    .enum(["copy", "staging", "unnest"], { error: 'must be "copy", "staging" or "unnest"' })
+    .default("copy"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOSTNAME: z.string().trim().min(1).optional(),
 });
@@ -93,6 +100,10 @@ export interface Config {
   port: number;
   /** The address the HTTP server binds to. */
   hostname: string;
+  /** How the recorder inserts rows (server/history/writer.ts); the embedded database needs "unnest" (no COPY). */
+  recorderInsert: "copy" | "staging" | "unnest";
+  /** WHISPER_DEMO=1: publish demo traffic from start (server/demo.ts). */
+  demo: boolean;
 }
 
 export class ConfigError extends Error {
@@ -147,6 +158,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tokenGenerated,
     port: e.PORT,
     hostname,
+    demo: e.WHISPER_DEMO,
+    recorderInsert: e.WHISPER_RECORDER_INSERT,
   };
 }
 

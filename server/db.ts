@@ -45,6 +45,9 @@ export function createPool(
     allowExitOnIdle,
   });
   pool.on("error", (error) => onError?.(error));
+  // A checked-out client whose connection breaks emits "error" too, and pg leaves that to the holder: one
+  // listener per client here means a broken connection fails its query, never the process.
+  pool.on("connect", (client) => client.on("error", (error) => onError?.(error)));
   return pool;
 }
 

@@ -103,6 +103,7 @@ export class Runtime {
     }
     this.#recorder = new Recorder({
       pool: this.pool,
+      method: this.config.recorderInsert,
       onRecorded: (topic: string, summaries: LiveSummary[]) => {
         this.metrics.recorded(topic, summaries);
         this.hub.publish(summaries);
@@ -530,6 +531,15 @@ export async function bootRuntime(): Promise<void> {
   } catch (error) {
     console.error(`\n${error instanceof Error && error.name === "ConfigError" ? error.message : `whisper: cannot start: ${describe(error)}`}\n`);
     process.exit(1);
+  }
+  if (runtime.config.demo) {
+    const { demoFor } = await import("./demo");
+    await demoFor(runtime)
+      .start("system:demo")
+      .then(
+        (status) => console.log(`whisper: demo traffic on ${status.topics.join(", ")} (WHISPER_DEMO=1)`),
+        (error: unknown) => console.error(`whisper: demo traffic did not start: ${describe(error)}`),
+      );
   }
   const { hostname, port, tokenGenerated, adminToken, bus } = runtime.config;
   const host = hostname.includes(":") && !hostname.startsWith("[") ? `[${hostname}]` : hostname;

@@ -1,5 +1,6 @@
 import { ApiError } from "./errors";
 import type {
+  DemoStatus,
   MessageDetail,
   MessageFilter,
   MessagePage,
@@ -98,6 +99,8 @@ export const api = {
   createTopic: (input: { name: string; ordering?: boolean }) =>
     request<TopicSummary>("/api/topics", { method: "POST", json: input }),
   deleteTopic: (topic: string) => request<void>(`/api/topics/${seg(topic)}`, { method: "DELETE" }),
+  demoStatus: (signal?: AbortSignal) => request<DemoStatus>("/api/demo", { signal }),
+  setDemo: (running: boolean) => request<DemoStatus>("/api/demo", { method: "POST", json: { running } }),
   setFailing: (topic: string, failing: boolean) =>
     request<{ failing: boolean }>(`/api/topics/${seg(topic)}/failure`, { method: "POST", json: { failing } }),
   /** Publishes one CloudEvent in HTTP structured mode. */

@@ -37,6 +37,25 @@ export function useDeleteTopic() {
   });
 }
 
+export function useDemo() {
+  return useQuery({
+    queryKey: queryKeys.demo,
+    queryFn: ({ signal }) => api.demoStatus(signal),
+    refetchInterval: (query) => (query.state.data?.running ? 3_000 : false),
+  });
+}
+
+export function useSetDemo() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (running: boolean) => api.setDemo(running),
+    onSuccess: (status) => {
+      client.setQueryData(queryKeys.demo, status);
+      client.invalidateQueries({ queryKey: queryKeys.topics.all });
+    },
+  });
+}
+
 export function useSetFailing(topic: string) {
   const client = useQueryClient();
   return useMutation({

@@ -15,6 +15,7 @@ export const queryKeys = {
     all: ["ordering"] as const,
     list: (topic: string | null) => ["ordering", "list", topic] as const,
   },
+  demo: ["demo"] as const,
   subscriptions: {
     all: ["subscriptions"] as const,
     list: (topic: string | null) => ["subscriptions", "list", topic] as const,

@@ -39,6 +39,8 @@ export type MessageDetail = MessageSummary & {
   data: MessageData;
 };
 
+export type DemoStatus = { running: boolean; topics: string[]; published: number; failedOnPurpose: boolean };
+
 export type PublishOutcome = { id: string; status: "published" | "failed"; error?: { code: string; message: string } };
 
 export type StalledMessage = {

@@ -5,6 +5,7 @@ import { formatCount } from "../ui/format";
 import { Panel } from "../ui/panel";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states";
 import { CreateTopicForm } from "./create-topic-form";
+import { DemoToggle } from "./demo-toggle";
 import { TopicsTable } from "./topics-table";
 
 /** The home page: all topics (refreshing every few seconds) and the create-topic form. */
@@ -25,6 +26,7 @@ export function TopicsOverview() {
               : "Every topic this dashboard manages."}
           </p>
         </div>
+        <DemoToggle />
       </div>
       <Panel title="All topics">
         {topics.isPending ? (
@@ -32,7 +34,9 @@ export function TopicsOverview() {
         ) : topics.isError ? (
           <ErrorState title="Could not load the topics" error={topics.error} onRetry={() => topics.refetch()} />
         ) : list.length === 0 ? (
-          <EmptyState title="No topics yet">Create one below, or start the server with WHISPER_TOPICS.</EmptyState>
+          <EmptyState title="No topics yet">
+            Create one below, start the demo traffic, or start the server with WHISPER_TOPICS.
+          </EmptyState>
         ) : (
           <TopicsTable topics={list} />
         )}

@@ -5,6 +5,7 @@ import { replayMessage } from "@/server/services/replay";
 import { discardStalled, listStalled, resumeStalled } from "@/server/services/ordering";
 import type { TopicSummary } from "@/server/services/types";
 import { wire, type Message } from "@/server/whisper";
+import { demoFor, type DemoStatus } from "../demo";
 import { currentRuntime, describe, getRuntime, redactUrl } from "../runtime";
 import type { Actor } from "./auth";
 import { badRequest, HttpProblem, notFound } from "./problem";
@@ -44,6 +45,16 @@ export async function setFailing(name: string, failing: boolean): Promise<{ fail
   await runtime.ensureTopic(name);
   runtime.setFailing(name, failing);
   return { failing };
+}
+
+/** The demo traffic source's state; `running` starts or stops it (creating the demo topics on start). */
+export async function demoStatus(): Promise<DemoStatus> {
+  return demoFor(await getRuntime()).status();
+}
+
+export async function setDemo(running: boolean, actor: Actor): Promise<DemoStatus> {
+  const demo = demoFor(await getRuntime());
+  return running ? demo.start(actor) : demo.stop();
 }
 
 export type PublishOutcome = { id: string; status: "published" | "failed"; error?: { code: string; message: string } };

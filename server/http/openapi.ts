@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   createTopicBody,
+  demoBody,
   failureBody,
   liveQuery,
   loginBody,
@@ -86,6 +87,16 @@ const shapes: Record<string, Json> = {
         },
       },
     ],
+  },
+  DemoStatus: {
+    type: "object",
+    required: ["running", "topics", "published", "failedOnPurpose"],
+    properties: {
+      running: { type: "boolean" },
+      topics: { type: "array", items: str },
+      published: { type: "integer" },
+      failedOnPurpose: { type: "boolean" },
+    },
   },
   PublishOutcome: {
     type: "object",
@@ -349,6 +360,17 @@ export function openApiDocument(): Json {
             content: { "text/event-stream": { schema: str } },
           },
         },
+      }),
+    },
+    "/api/demo": {
+      get: operation({
+        summary: "State of the demo traffic source",
+        responses: ok("The demo's state.", ref("DemoStatus")),
+      }),
+      post: operation({
+        summary: "Start or stop the demo traffic (starting creates the demo topics)",
+        body: jsonBody(schemaOf(demoBody)),
+        responses: ok("The demo's new state.", ref("DemoStatus")),
       }),
     },
     "/api/health": {

@@ -21,6 +21,8 @@ export const topicParams = z.object({ topic: topicNameSchema });
 
 export const failureBody = z.strictObject({ failing: z.boolean() });
 
+export const demoBody = z.strictObject({ running: z.boolean() });
+
 export const messagesQuery = z
   .strictObject({
     topic: topicNameSchema.optional(),

@@ -8,10 +8,10 @@
  * Every step inherits the env Playwright passes (see tests/e2e/env.ts). Exits non-zero on the first failure.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { buildIsFresh } from "../../scripts/build-freshness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const env = { ...process.env };
@@ -49,24 +49,8 @@ async function resetSchema() {
   log(`schema ${schema} reset`);
 }
 
-/** Newest modification time (ms) of the files a production build depends on. */
-function newestSourceMtime() {
-  const roots = ["app", "components", "server", "prisma", "instrumentation.ts", "next.config.ts", "postcss.config.mjs", "package.json", "tsconfig.json"];
-  let newest = 0;
-  const walk = (p) => {
-    if (!existsSync(p)) return;
-    const s = statSync(p);
-    if (s.isDirectory()) {
-      for (const name of readdirSync(p)) if (name !== "node_modules") walk(path.join(p, name));
-    } else if (s.mtimeMs > newest) newest = s.mtimeMs;
-  };
-  for (const r of roots) walk(path.join(root, r));
-  return newest;
-}
-
 function buildIfNeeded() {
-  const buildId = path.join(root, distDir, "BUILD_ID");
-  if (existsSync(buildId) && statSync(buildId).mtimeMs >= newestSourceMtime() && !env.E2E_FORCE_BUILD) {
+  if (buildIsFresh(root, distDir) && !env.E2E_FORCE_BUILD) {
     log(`${distDir} is up to date; skipping next build`);
     return;
   }

@@ -133,6 +133,12 @@ const BAD: Record<string, BadRequest[]> = {
     { why: "invalid topic", url: "/api/live?topic=a%20b" },
     { why: "unknown parameter", url: "/api/live?since=1" },
   ],
+  "GET /api/demo": [{ why: "unknown query parameter", url: "/api/demo?all=1" }],
+  "POST /api/demo": [
+    { why: "no body", url: "/api/demo" },
+    { why: "running is a string", url: "/api/demo", init: json({ running: "yes" }) },
+    { why: "unknown field", url: "/api/demo", init: json({ running: true, rate: 5 }) },
+  ],
   "GET /api/health": [{ why: "unknown query parameter", url: "/api/health?verbose=1" }],
   "GET /api/openapi.json": [{ why: "unknown query parameter", url: "/api/openapi.json?format=yaml" }],
   "GET /api/metrics": [{ why: "unknown query parameter", url: "/api/metrics?name=x" }],

@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import pg from "pg";
+import { buildIsFresh as isFresh } from "../../scripts/build-freshness.mjs";
 
 /**
  * The dashboard as the API tests see it: the production build (`next build` into .next-api) served by
@@ -17,36 +18,12 @@ import pg from "pg";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 export const DIST_DIR = ".next-api";
-const BUILD_ID = path.join(ROOT, DIST_DIR, "BUILD_ID");
 const LOCK = path.join(ROOT, `${DIST_DIR}.lock`);
 const NEXT_BIN = path.join(ROOT, "node_modules", "next", "dist", "bin", "next");
-const SOURCES = ["app", "server", "components", "instrumentation.ts", "next.config.ts", "package.json", "postcss.config.mjs"];
 const POSTGRES = process.env.WHISPER_TEST_POSTGRES ?? "postgresql://postgres@127.0.0.1:5432/test";
 
-function newestMtime(entry: string): number {
-  let stat;
-  try {
-    stat = statSync(entry);
-  } catch {
-    return 0;
-  }
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const child of readdirSync(entry)) {
-    if (child === "node_modules" || child.startsWith(".")) continue;
-    newest = Math.max(newest, newestMtime(path.join(entry, child)));
-  }
-  return newest;
-}
-
 function buildIsFresh(): boolean {
-  let built: number;
-  try {
-    built = statSync(BUILD_ID).mtimeMs;
-  } catch {
-    return false;
-  }
-  return SOURCES.every((s) => newestMtime(path.join(ROOT, s)) <= built);
+  return isFresh(ROOT, DIST_DIR);
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {

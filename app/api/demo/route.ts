@@ -1,0 +1,19 @@
+import { demoStatus, setDemo } from "@/server/http/api";
+import { parseJsonBody, parseQuery } from "@/server/http/parse";
+import { json, route } from "@/server/http/route";
+import { demoBody, emptyQuery } from "@/server/http/schemas";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+/** Whether the demo traffic source runs, and what it has published. */
+export const GET = route(async ({ request }) => {
+  parseQuery(request, emptyQuery);
+  return json(await demoStatus());
+});
+
+/** Starts or stops the demo traffic (creates the demo topics on start). */
+export const POST = route(async ({ request, actor }) => {
+  const { running } = await parseJsonBody(request, demoBody);
+  return json(await setDemo(running, actor));
+});
