@@ -18,9 +18,9 @@ const TOPICS = [
 
 /** Publishes per tick (every TICK_MS) on the whole set of topics: about 12 messages a second. */
 const TICK_MS = 250;
-/** Every this many ticks the inventory topic fails for FAIL_TICKS ticks (in-process bus only). */
+/** Every this many ticks (30 s) the inventory topic fails for FAIL_TICKS ticks (5 s, longer than the topic's send retries, so a key really stalls); in-process bus only. */
 const FAIL_EVERY_TICKS = 120;
-const FAIL_TICKS = 4;
+const FAIL_TICKS = 20;
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 const customers = Array.from({ length: 12 }, (_, i) => `customer-${100 + i}`);
