@@ -175,14 +175,23 @@ export class Runtime {
     const managed = this.#managed(topicName);
     const own = ownMessage(message);
     try {
-      const id = await managed.topic.publish(own);
-      this.metrics.published(topicName, "published");
-      return id;
+      return await this.#publishCounted(managed, own);
     } catch (error) {
-      this.metrics.published(topicName, "failed");
       if (codeOf(error) === PAUSED_CODE && own.orderingKey !== undefined) {
         await this.#stalled(managed, own, error);
       }
+      throw error;
+    }
+  }
+
+  /** Publishes through the managed topic and counts the outcome in the metrics. */
+  async #publishCounted(managed: ManagedTopic, message: Message): Promise<string> {
+    try {
+      const id = await managed.topic.publish(message);
+      this.metrics.published(managed.name, "published");
+      return id;
+    } catch (error) {
+      this.metrics.published(managed.name, "failed");
       throw error;
     }
   }
@@ -201,12 +210,7 @@ export class Runtime {
     const own = ownMessage(message);
     managed.resending.add(own.id);
     try {
-      const id = await managed.topic.publish(own);
-      this.metrics.published(topicName, "published");
-      return id;
-    } catch (error) {
-      this.metrics.published(topicName, "failed");
-      throw error;
+      return await this.#publishCounted(managed, own);
     } finally {
       managed.resending.delete(own.id);
     }

@@ -1,76 +1,31 @@
-// Shapes of the admin HTTP API, copied from docs/dashboard-contract.md ("Shapes").
-// The UI talks to the server only through these; change them only together with the contract.
+// Shapes of the admin HTTP API (docs/dashboard-contract.md, "Shapes"). The server's own types are the one
+// definition; these are type-only imports (erased from the client bundle). The UI talks to the server only
+// through the HTTP API, in these shapes.
 
-export type TopicSummary = {
-  name: string;
-  url: string;
-  ordering: boolean;
-  messageCount: number;
-  ratePerMinute: number;
-  lastMessageAt: string | null;
-  subscriptions: string[];
-  pausedKeys: number;
-  failing: boolean;
-  /** messages per minute, last 30 minutes, oldest first */
-  sparkline: number[];
+import type { DemoStatus } from "@/server/demo";
+import type { PublishOutcome } from "@/server/http/api";
+import type { SubscriptionInfo } from "@/server/runtime";
+import type {
+  MessageDetail,
+  MessageSummary,
+  ResendResult,
+  StalledEntry,
+  StalledMessageInfo,
+  TopicSummary,
+} from "@/server/services/types";
+
+export type {
+  DemoStatus,
+  MessageDetail,
+  MessageSummary,
+  PublishOutcome,
+  ResendResult,
+  StalledEntry,
+  SubscriptionInfo,
+  TopicSummary,
 };
-
-export type MessageSummary = {
-  id: string;
-  topic: string;
-  type: string;
-  source: string;
-  subject: string | null;
-  time: string;
-  orderingKey: string | null;
-  size: number;
-  receivedAt: string;
-  replayOf: string | null;
-};
-
-export type MessageData = { encoding: "json" | "text" | "base64" | "none"; value: string };
-
-export type MessageDetail = MessageSummary & {
-  specversion: "1.0";
-  datacontenttype: string | null;
-  dataschema: string | null;
-  extensions: Record<string, string | number | boolean>;
-  sequence: string | null;
-  data: MessageData;
-};
-
-export type DemoStatus = { running: boolean; topics: string[]; published: number; failedOnPurpose: boolean };
-
-export type PublishOutcome = { id: string; status: "published" | "failed"; error?: { code: string; message: string } };
-
-export type StalledMessage = {
-  seq: number;
-  id: string;
-  type: string;
-  status: "stalled" | "published" | "failed" | "discarded";
-  error: string | null;
-};
-
-export type StalledEntry = {
-  id: string;
-  topic: string;
-  orderingKey: string;
-  error: string;
-  status: "stalled" | "resumed" | "discarded" | "failed";
-  createdAt: string;
-  updatedAt: string;
-  messages: StalledMessage[];
-};
-
-export type ResendResult = { seq: number; id: string; status: "published" | "failed"; error?: string };
-
-export type SubscriptionInfo = {
-  topic: string;
-  name: string;
-  pending: number | null;
-  ackPending: number | null;
-  redelivered: number | null;
-};
+export type StalledMessage = StalledMessageInfo;
+export type MessageData = MessageDetail["data"];
 
 /** Query of GET /api/messages; every field optional, empty strings are not sent. */
 export type MessageFilter = {

@@ -1,3 +1,5 @@
+import type { MessageSummary } from "@/server/services/types";
+
 /**
  * The live fan-out hub: recorded message summaries in, one coalesced frame per client every `frameMs` out.
  *
@@ -12,18 +14,7 @@
  */
 
 /** The summary shape the hub carries (MessageSummary of the contract). */
-export interface LiveSummary {
-  id: string;
-  topic: string;
-  type: string;
-  source: string;
-  subject: string | null;
-  time: string;
-  orderingKey: string | null;
-  size: number;
-  receivedAt: string;
-  replayOf: string | null;
-}
+export type LiveSummary = MessageSummary;
 
 export interface LiveFrame {
   messages: LiveSummary[];

@@ -1,21 +1,9 @@
 import http from "node:http";
-import net from "node:net";
 import { newId, openSubscription, type Subscription } from "@/server/whisper";
 import { httpCapabilities } from "@/server/whisper/drivers/http";
 import type { ConformanceHarness } from "./harness";
 import { runConformance } from "./suite";
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../support/net";
 
 /**
  * A proxy on its own port that answers 503 until healed, then forwards every request to `target` (the

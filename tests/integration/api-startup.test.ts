@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSchema, ensureBuilt, freePort, startApp, type TestSchema } from "../support/app";
+import { createSchema, ensureBuilt, startApp, type TestSchema } from "../support/app";
+import { freePort } from "../support/net";
 
 /**
  * A misconfigured dashboard never serves: `next start` of the production build prints what to fix and

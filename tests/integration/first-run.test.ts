@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DIST_DIR, ensureBuilt, eventually, freePort, ROOT } from "../support/app";
+import { DIST_DIR, ensureBuilt, eventually, ROOT } from "../support/app";
+import { freePort } from "../support/net";
 
 /**
  * The zero-setup path: `npm start` (scripts/start.mjs) with no DATABASE_URL and no WHISPER_BUS, on an empty

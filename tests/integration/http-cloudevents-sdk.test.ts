@@ -1,21 +1,11 @@
 import http from "node:http";
-import net from "node:net";
 import { CloudEvent, emitterFor, HTTP, httpTransport, Mode } from "cloudevents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMessage, newId, openSubscription, openTopic, subAck, type ReceivedMessage, type Subscription } from "@/server/whisper";
+import { freePort } from "../support/net";
 
 /** Interop with the CloudEvents JavaScript SDK (cloudevents v10) over HTTP, in both directions. */
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function post(url: string, message: { headers: Record<string, unknown>; body: unknown }): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -17,19 +17,10 @@ import {
   type Subscription,
   type Topic,
 } from "@/server/whisper";
+import { freePort } from "../support/net";
 
 /** The http driver's own guarantees, in its default "settled" mode, against live local servers. */
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function deferred<T = void>() {
   let resolve!: (value: T) => void;

@@ -2,22 +2,13 @@ import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newId, openSubscription, type Subscription } from "@/server/whisper";
+import { freePort } from "../support/net";
 
 /**
  * Bad requests against a live http subscription: each must get a 4xx application/problem+json answer, none
  * may reach the handler, and the receiver must keep serving good requests afterwards.
  */
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Deterministic PRNG (mulberry32), so a failing case can be reproduced from its name. */
 function prng(seed: number): () => number {

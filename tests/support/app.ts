@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import pg from "pg";
 import { buildIsFresh as isFresh } from "../../scripts/build-freshness.mjs";
+import { freePort } from "./net";
 
 /**
  * The dashboard as the API tests see it: the production build (`next build` into .next-api) served by
@@ -109,18 +109,6 @@ export async function createSchema(prefix = "api"): Promise<TestSchema> {
       }
     },
   };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RunningApp {

@@ -10,6 +10,7 @@ import { InvalidUrlError, PublishError } from "../../errors";
 import type { Message } from "../../message";
 import { newId } from "../../message";
 import { eventbusDefaults, getBus, type Bus, type Group, type Member } from "./bus";
+import { Wakeup } from "../wakeup";
 
 /**
  * The in-process driver, `eventbus:<topic>[?bus=<name>]`. No server; at-least-once within the process
@@ -50,7 +51,7 @@ class EventbusTopic implements DriverTopic {
 class EventbusSubscription implements DriverSubscription, Member {
   readonly capabilities = eventbusCapabilities;
   readonly #group: Group;
-  #waiter: (() => void) | undefined;
+  readonly #wakeup = new Wakeup();
   #closed = false;
 
   constructor(
@@ -64,11 +65,7 @@ class EventbusSubscription implements DriverSubscription, Member {
   }
 
   wake(): void {
-    const waiter = this.#waiter;
-    if (waiter) {
-      this.#waiter = undefined;
-      waiter();
-    }
+    this.#wakeup.wake();
   }
 
   async receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
@@ -76,14 +73,7 @@ class EventbusSubscription implements DriverSubscription, Member {
       if (this.#closed || signal.aborted) return [];
       const entries = this.#group.take(this, maxMessages);
       if (entries.length > 0) return entries;
-      await new Promise<void>((resolve) => {
-        const onAbort = () => this.wake();
-        this.#waiter = () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-      });
+      await this.#wakeup.wait(signal);
     }
   }
 

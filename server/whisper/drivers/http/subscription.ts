@@ -2,6 +2,7 @@ import type { DriverCapabilities, DriverDelivery, DriverSubscription } from "../
 import { join, type Membership } from "./listener";
 import type { SubscriptionSettings } from "./options";
 import { Delivery, type Member } from "./receiver";
+import { Wakeup } from "../wakeup";
 
 /**
  * A subscription listening for CloudEvents on one path of a shared local HTTP server.
@@ -15,7 +16,7 @@ import { Delivery, type Member } from "./receiver";
 export class HttpSubscription implements DriverSubscription, Member {
   readonly #held = new Set<Delivery>();
   #membership!: Membership;
-  #waiter: (() => void) | undefined;
+  readonly #wakeup = new Wakeup();
   #closed = false;
 
   private constructor(readonly capabilities: DriverCapabilities) {}
@@ -33,11 +34,7 @@ export class HttpSubscription implements DriverSubscription, Member {
   }
 
   wake(): void {
-    const waiter = this.#waiter;
-    if (waiter) {
-      this.#waiter = undefined;
-      waiter();
-    }
+    this.#wakeup.wake();
   }
 
   forget(delivery: Delivery): void {
@@ -52,14 +49,7 @@ export class HttpSubscription implements DriverSubscription, Member {
         for (const delivery of taken) this.#held.add(delivery);
         return taken.map((d) => ({ message: d.message, ackId: d, deliveryAttempt: d.attempt }));
       }
-      await new Promise<void>((resolve) => {
-        const onAbort = () => this.wake();
-        this.#waiter = () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-      });
+      await this.#wakeup.wait(signal);
     }
   }
 

@@ -33,10 +33,11 @@ import {
   WhisperError,
 } from "../../errors";
 import { newId, type Message } from "../../message";
-import { decode, encode, type Encoded } from "../nats/codec";
+import { decode, encodeBatch } from "../nats/codec";
 import { isRetryableNatsError, within, wrapSendError } from "../nats/index";
 import { acquire, type Lease } from "../nats/pool";
 import { boolSetting, checkSettings, intSetting, parseNatsUrl, stringSetting } from "../nats/url";
+import { Wakeup } from "../wakeup";
 
 /**
  * JetStream, `jetstream://host:port/<subject>?stream=<STREAM>`. At-least-once: a publish resolves once the
@@ -162,15 +163,7 @@ class JetStreamTopic implements DriverTopic {
     if (lease === undefined) throw new ConnectionError(`topic for ${this.subject} is closed`);
     const connection = lease.connection;
     const maxPayload = connection.maxPayload;
-    const encoded: Encoded[] = new Array(messages.length);
-    let bytes = 0;
-    for (let i = 0; i < messages.length; i++) {
-      const e = encode(messages[i]!, maxPayload, { msgId: true });
-      encoded[i] = e;
-      bytes += e.size;
-    }
-    const wait = connection.whenConnected(messages.length, bytes, this.bufferTimeoutMs);
-    if (wait !== undefined) await wait;
+    const encoded = await encodeBatch(connection, messages, this.bufferTimeoutMs, { msgId: true });
     let failure: unknown;
     let failedSize = 0;
     const fail = (size: number) => (error: unknown) => {
@@ -232,7 +225,7 @@ class JetStreamSubscription implements DriverSubscription {
   readonly #highWater: number;
   #buffer: JsMsg[] = [];
   #head = 0;
-  #waiter: (() => void) | undefined;
+  readonly #wakeup = new Wakeup();
   #room: (() => void) | undefined;
   #failure: WhisperError | undefined;
   #closed = false;
@@ -266,7 +259,7 @@ class JetStreamSubscription implements DriverSubscription {
           `JetStream consumer ${consumer} on stream ${this.#origin.stream} (deleted: ${status.description})`,
         );
         this.#messages.stop();
-        this.#wake();
+        this.#wakeup.wake();
       }
     }
   }
@@ -279,7 +272,7 @@ class JetStreamSubscription implements DriverSubscription {
           continue;
         }
         this.#buffer.push(m);
-        this.#wake();
+        this.#wakeup.wake();
         if (this.#buffer.length - this.#head >= this.#highWater) {
           await new Promise<void>((resolve) => (this.#room = resolve));
         }
@@ -295,15 +288,7 @@ class JetStreamSubscription implements DriverSubscription {
         );
       }
     }
-    this.#wake();
-  }
-
-  #wake(): void {
-    const waiter = this.#waiter;
-    if (waiter) {
-      this.#waiter = undefined;
-      waiter();
-    }
+    this.#wakeup.wake();
   }
 
   async receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
@@ -334,14 +319,7 @@ class JetStreamSubscription implements DriverSubscription {
         return out;
       }
       if (this.#failure) throw this.#failure;
-      await new Promise<void>((resolve) => {
-        const onAbort = () => this.#wake();
-        this.#waiter = () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-      });
+      await this.#wakeup.wait(signal);
     }
   }
 
@@ -359,7 +337,7 @@ class JetStreamSubscription implements DriverSubscription {
     for (let i = this.#head; i < this.#buffer.length; i++) this.#buffer[i]!.nak();
     this.#buffer = [];
     this.#head = 0;
-    this.#wake();
+    this.#wakeup.wake();
     this.#room?.();
     await this.#messages.close().catch(() => {});
     await this.#pumping;

@@ -2,6 +2,7 @@ import { MsgHdrsImpl, type Match, type Msg, type MsgHdrs } from "@nats-io/transp
 import { InvalidMessageError, MessageTooLargeError } from "../../errors";
 import { Message, newId } from "../../message";
 import { encodeHeaderValue, fromBinary, fromStructured, isStructured, toBinary } from "../../wire";
+import type { PooledConnection } from "./pool";
 
 /** The CloudEvents type given to messages that a non-whisper client published as plain bytes. */
 export const PLAIN_MESSAGE_TYPE = "nats.message";
@@ -103,6 +104,28 @@ export function encode(message: Message, maxPayload: number, { msgId = false }: 
 }
 
 /** Where a received message came from, for the attributes of plain (non-CloudEvents) messages. */
+/**
+ * Encodes a batch for `connection` (each message checked against its max payload) and waits, within the
+ * disconnect buffer's bounds, until the connection can take it. Throws what encode() and whenConnected() throw.
+ */
+export async function encodeBatch(
+  connection: PooledConnection,
+  messages: readonly Message[],
+  bufferTimeoutMs: number,
+  options: { msgId?: boolean } = {},
+): Promise<Encoded[]> {
+  const encoded: Encoded[] = new Array(messages.length);
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const e = encode(messages[i]!, connection.maxPayload, options);
+    encoded[i] = e;
+    bytes += e.size;
+  }
+  const wait = connection.whenConnected(messages.length, bytes, bufferTimeoutMs);
+  if (wait !== undefined) await wait;
+  return encoded;
+}
+
 export interface Origin {
   /** `nats://host:port`: the source of plain messages. */
   readonly server: string;

@@ -12,9 +12,10 @@ import type {
 } from "../../driver";
 import { ConnectionError, InvalidOptionsError, PublishError, TimeoutError, WhisperError } from "../../errors";
 import type { Message } from "../../message";
-import { decode, encode, type Encoded } from "./codec";
+import { decode, encodeBatch } from "./codec";
 import { acquire, type Lease } from "./pool";
 import { checkSettings, intSetting, parseNatsUrl } from "./url";
+import { Wakeup } from "../wakeup";
 
 /**
  * Core NATS, `nats://host:port/<subject>`. At-most-once: nothing is stored, a message reaches the
@@ -85,16 +86,7 @@ class NatsTopic implements DriverTopic {
     const lease = this.#lease;
     if (lease === undefined) throw new ConnectionError(`topic for ${this.subject} is closed`);
     const connection = lease.connection;
-    const maxPayload = connection.maxPayload;
-    const encoded: Encoded[] = new Array(messages.length);
-    let bytes = 0;
-    for (let i = 0; i < messages.length; i++) {
-      const e = encode(messages[i]!, maxPayload);
-      encoded[i] = e;
-      bytes += e.size;
-    }
-    const wait = connection.whenConnected(messages.length, bytes, this.bufferTimeoutMs);
-    if (wait !== undefined) await wait;
+    const encoded = await encodeBatch(connection, messages, this.bufferTimeoutMs);
     const nc = connection.nc;
     try {
       for (const e of encoded) nc.publish(this.subject, e.body, { headers: e.headers });
@@ -130,7 +122,7 @@ export class NatsSubscription implements DriverSubscription {
   #buffer: Msg[] = [];
   #head = 0;
   #bufferedBytes = 0;
-  #waiter: (() => void) | undefined;
+  readonly #wakeup = new Wakeup();
   #closed = false;
   /** Messages dropped because the buffer was full. */
   dropped = 0;
@@ -148,7 +140,7 @@ export class NatsSubscription implements DriverSubscription {
         }
         this.#buffer.push(msg);
         this.#bufferedBytes += msg.data.byteLength;
-        this.#wake();
+        this.#wakeup.wake();
       },
     });
   }
@@ -162,14 +154,6 @@ export class NatsSubscription implements DriverSubscription {
         if (connection.connected) throw wrapSendError(error, this.#server);
       },
     );
-  }
-
-  #wake(): void {
-    const waiter = this.#waiter;
-    if (waiter) {
-      this.#waiter = undefined;
-      waiter();
-    }
   }
 
   async receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
@@ -194,14 +178,7 @@ export class NatsSubscription implements DriverSubscription {
         }
         return out;
       }
-      await new Promise<void>((resolve) => {
-        const onAbort = () => this.#wake();
-        this.#waiter = () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-      });
+      await this.#wakeup.wait(signal);
     }
   }
 
@@ -216,7 +193,7 @@ export class NatsSubscription implements DriverSubscription {
     this.#closed = true;
     this.#buffer = [];
     this.#head = 0;
-    this.#wake();
+    this.#wakeup.wake();
     try {
       this.#sub.unsubscribe();
     } catch {
