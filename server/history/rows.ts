@@ -101,21 +101,6 @@ export function summaryOf(row: MessageRow): MessageSummary {
   };
 }
 
-/** The stored attributes of a message (everything but data) as a wire attribute map, extensions flattened. */
-export function attributesOf(message: Message): Record<string, unknown> {
-  const attributes: Record<string, unknown> = {
-    specversion: message.specversion,
-    id: message.id,
-    source: message.source,
-    type: message.type,
-    time: message.time,
-  };
-  if (message.subject !== undefined) attributes.subject = message.subject;
-  if (message.datacontenttype !== undefined) attributes.datacontenttype = message.datacontenttype;
-  if (message.dataschema !== undefined) attributes.dataschema = message.dataschema;
-  return { ...message.extensions, ...attributes };
-}
-
 /**
  * Rebuilds a message from stored attributes and body columns. The body is exactly what was recorded, so
  * republishing it sends the same bytes. Throws InvalidMessageError if the stored attributes are invalid.

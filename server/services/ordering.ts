@@ -2,7 +2,7 @@ import { z } from "zod";
 import { newId, type Message, type PauseEvent } from "@/server/whisper";
 import { db } from "@/server/db";
 import type { Prisma } from "@/server/generated/prisma/client";
-import { attributesOf, splitBody, storedMessage } from "@/server/history/rows";
+import { splitBody, storedMessage } from "@/server/history/rows";
 import { audit } from "./audit";
 import { ConflictError, NotFoundError, parseInput } from "./errors";
 import type { PublishFn } from "./replay";
@@ -68,7 +68,7 @@ async function appendMessages(topic: string, key: string, messages: readonly Mes
           seq: ++seq,
           messageId: m.id,
           type: m.type,
-          attributes: attributesOf(m) as Prisma.InputJsonObject,
+          attributes: m.attributes() as Prisma.InputJsonObject,
           data: data === null ? null : new Uint8Array(data),
           dataText,
         };

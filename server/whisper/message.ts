@@ -126,8 +126,8 @@ export class Message {
     });
   }
 
-  /** The CloudEvents JSON (structured mode) object: data for JSON and text, data_base64 for bytes. */
-  toJSON(): Record<string, unknown> {
+  /** Every context attribute that is set, extensions included, without the data (a fresh object). */
+  attributes(): Record<string, unknown> {
     const out: Record<string, unknown> = {
       specversion: this.specversion,
       id: this.id,
@@ -138,7 +138,12 @@ export class Message {
     if (this.subject !== undefined) out.subject = this.subject;
     if (this.datacontenttype !== undefined) out.datacontenttype = this.datacontenttype;
     if (this.dataschema !== undefined) out.dataschema = this.dataschema;
-    Object.assign(out, this.extensions);
+    return Object.assign(out, this.extensions);
+  }
+
+  /** The CloudEvents JSON (structured mode) object: data for JSON and text, data_base64 for bytes. */
+  toJSON(): Record<string, unknown> {
+    const out = this.attributes();
     if (this.body instanceof Uint8Array) out.data_base64 = Buffer.from(this.body).toString("base64");
     else if (this.body !== undefined) out.data = this.data;
     return out;

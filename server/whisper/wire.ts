@@ -70,18 +70,7 @@ export function fromBinary(headers: Iterable<[string, string]>, body: Uint8Array
 /** Structured mode: the event as CloudEvents JSON text. JSON data is inserted as encoded, never re-serialised. */
 export function toStructured(message: Message): string {
   const body = message.body;
-  const attributes: Record<string, unknown> = {
-    specversion: message.specversion,
-    id: message.id,
-    source: message.source,
-    type: message.type,
-    time: message.time,
-  };
-  if (message.subject !== undefined) attributes.subject = message.subject;
-  if (message.datacontenttype !== undefined) attributes.datacontenttype = message.datacontenttype;
-  if (message.dataschema !== undefined) attributes.dataschema = message.dataschema;
-  Object.assign(attributes, message.extensions);
-  const head = JSON.stringify(attributes);
+  const head = JSON.stringify(message.attributes());
   if (body === undefined) return head;
   if (body instanceof Uint8Array) {
     return `${head.slice(0, -1)},"data_base64":${JSON.stringify(Buffer.from(body).toString("base64"))}}`;
