@@ -103,7 +103,6 @@ export function encode(message: Message, maxPayload: number, { msgId = false }: 
   return { message, headers: new EncodedHeaders(bytes), body: binary.body, size };
 }
 
-/** Where a received message came from, for the attributes of plain (non-CloudEvents) messages. */
 /**
  * Encodes a batch for `connection` (each message checked against its max payload) and waits, within the
  * disconnect buffer's bounds, until the connection can take it. Throws what encode() and whenConnected() throw.
@@ -126,6 +125,7 @@ export async function encodeBatch(
   return encoded;
 }
 
+/** Where a received message came from, for the attributes of plain (non-CloudEvents) messages. */
 export interface Origin {
   /** `nats://host:port`: the source of plain messages. */
   readonly server: string;
