@@ -96,15 +96,6 @@ export class KeyQueues {
   pausedKeys(): PausedKey[] {
     return [...this.#paused.values()];
   }
-
-  /** Every queued message of every key (for shutdown), in per-key order. */
-  drainAll(): Pending[] {
-    const all: Pending[] = [];
-    for (const queue of this.#queues.values()) all.push(...queue.items.slice(queue.head));
-    this.#queues.clear();
-    this.ready.clear();
-    return all;
-  }
 }
 
 /** The longest prefix of items[from…] within the limits; always at least one item if any remain. */

@@ -1,4 +1,3 @@
-import { defaults } from "../../defaults";
 import { PublishError } from "../../errors";
 import type { Message } from "../../message";
 
@@ -232,4 +231,3 @@ export function getBus(name = "default"): Bus {
   return bus;
 }
 
-export const eventbusDefaults = { maxQueued: defaults.eventbus.maxQueuedPerSubscription };

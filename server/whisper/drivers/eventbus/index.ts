@@ -9,7 +9,8 @@ import type {
 import { InvalidUrlError, PublishError } from "../../errors";
 import type { Message } from "../../message";
 import { newId } from "../../message";
-import { eventbusDefaults, getBus, type Bus, type Group, type Member } from "./bus";
+import { defaults } from "../../defaults";
+import { getBus, type Bus, type Group, type Member } from "./bus";
 import { Wakeup } from "../wakeup";
 
 /**
@@ -100,7 +101,7 @@ export const eventbusDriver: Driver = {
   },
   async openSubscription(url, options: DriverSubscriptionOptions) {
     const { bus, topic } = parse(url);
-    const maxQueued = Number(url.searchParams.get("maxQueued") ?? options.driver?.maxQueued ?? eventbusDefaults.maxQueued);
+    const maxQueued = Number(url.searchParams.get("maxQueued") ?? options.driver?.maxQueued ?? defaults.eventbus.maxQueuedPerSubscription);
     if (!Number.isInteger(maxQueued) || maxQueued <= 0) {
       throw new InvalidUrlError(url.href, "maxQueued must be a positive integer");
     }
