@@ -287,6 +287,18 @@ export class Runtime {
         console.error("whisper: cannot read JetStream consumer info:", describe(error));
       }
     }
+    const bus = this.#bus();
+    if (bus) {
+      return names.flatMap((name) =>
+        bus.subscriptionStats(name).map((s) => ({
+          topic: name,
+          name: s.name,
+          pending: s.queued,
+          ackPending: s.inFlight,
+          redelivered: s.redelivered,
+        })),
+      );
+    }
     return infos;
   }
 

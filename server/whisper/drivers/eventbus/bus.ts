@@ -29,6 +29,8 @@ export class Group {
   readonly members = new Set<Member>();
   #nextAckId = 1;
   #sweeper: NodeJS.Timeout | undefined;
+  /** Deliveries handed back for another attempt (nack, ack deadline, a member leaving), ever. */
+  redelivered = 0;
 
   constructor(
     readonly ackDeadlineMs: number,
@@ -115,6 +117,7 @@ export class Group {
   }
 
   #requeue(entries: Entry[]): void {
+    this.redelivered += entries.length;
     for (const entry of entries) {
       entry.deliveryAttempt++;
       entry.deliveredAt = 0;
@@ -205,6 +208,18 @@ export class Bus {
     group.leave(member);
     if (group.members.size === 0) topic.groups.delete(groupName);
     if (topic.groups.size === 0 && !topic.failure) this.#topics.delete(topicName);
+  }
+
+  /** Each subscription (group) of a topic: messages waiting, handed out and not yet settled, redelivered. */
+  subscriptionStats(topicName: string): Array<{ name: string; queued: number; inFlight: number; redelivered: number }> {
+    const topic = this.#topics.get(topicName);
+    if (!topic) return [];
+    return [...topic.groups].map(([name, group]) => ({
+      name,
+      queued: group.queued,
+      inFlight: group.inFlight,
+      redelivered: group.redelivered,
+    }));
   }
 
   /**
