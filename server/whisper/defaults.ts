@@ -50,6 +50,11 @@ export const defaults = {
     ackDeadlineMs: 30_000,
     /** How long close() lets running handlers finish before it gives up on them (and nacks them). */
     drainTimeoutMs: 10_000,
+    /**
+     * Redelivery delay of what a stopping subscription hands back: long enough that a broker redelivering
+     * at once (JetStream) does not hand it straight back to the subscription that is closing.
+     */
+    stopNackDelayMs: 1_000,
   },
 
   middleware: {

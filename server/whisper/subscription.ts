@@ -143,7 +143,7 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
         for (next = 0; next < buffered.length; next++) yield buffered[next]!;
       }
     } finally {
-      for (let i = next; i < buffered.length; i++) buffered[i]!.nack();
+      for (let i = next; i < buffered.length; i++) buffered[i]!.nack(defaults.subscription.stopNackDelayMs);
       this.#mode = "idle";
     }
   }
@@ -246,10 +246,10 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
     const room = Math.min(this.#options.maxBatch, this.#options.maxOutstanding - this.#outstanding);
     const deliveries = await this.#driver.receiveBatch(room, signal);
     if (signal.aborted && deliveries.length > 0) {
-      // Stopped while the batch arrived: hand it straight back.
+      // Stopped while the batch arrived: hand it back.
       await this.#driver.sendNacks(
         deliveries.map((d) => d.ackId),
-        0,
+        defaults.subscription.stopNackDelayMs,
       );
       return [];
     }
@@ -326,7 +326,7 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
     this.#waitingHead = 0;
     for (const behind of this.#busyKeys.values()) unstarted.push(...behind.splice(0));
     for (const message of unstarted) {
-      message.nack();
+      message.nack(defaults.subscription.stopNackDelayMs);
       this.#released();
     }
     if (this.#running > 0) {
@@ -339,7 +339,7 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
       ]);
       clearTimeout(timer);
       // Handlers still running after the drain timeout: hand their messages back rather than hold them.
-      for (const message of this.#runningMessages) message.nack();
+      for (const message of this.#runningMessages) message.nack(defaults.subscription.stopNackDelayMs);
     }
     await this.#flushSettlements();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMessage, ErrorCode, openSubscription, subAck, type ReceivedMessage } from "@/server/whisper";
+import { createMessage, defaults, ErrorCode, openSubscription, subAck, type ReceivedMessage } from "@/server/whisper";
 import { installFakeDriver } from "./fake-driver";
 
 const fake = installFakeDriver();
@@ -123,6 +123,8 @@ describe("Subscription.receive", () => {
     expect(finished).toBe(2);
     expect(driver.acked).toHaveLength(2);
     expect(driver.nacked).toHaveLength(4);
+    // Handed back with a delay, so a broker that redelivers at once does not give them to this closing subscription.
+    expect(driver.nacked.every((n) => n.delayMs === defaults.subscription.stopNackDelayMs)).toBe(true);
     expect(driver.closed).toBe(true);
   });
 
