@@ -133,14 +133,19 @@ export class FlowControlError extends WhisperError {
   }
 }
 
-/** The driver could not send a message. `retryable` says whether trying again may succeed. */
+/**
+ * The driver could not send a message. `retryable` says whether trying again may succeed; `retryAfterMs` is
+ * the broker's own hint of when to try again (the topic waits at least that long, up to its maxDelayMs).
+ */
 export class PublishError extends WhisperError {
+  readonly retryAfterMs: number | undefined;
   constructor(
     reason: string,
     readonly retryable: boolean,
-    options?: { cause?: unknown; code?: ErrorCode },
+    options?: { cause?: unknown; code?: ErrorCode; retryAfterMs?: number },
   ) {
     super(reason, options?.code ?? ErrorCode.PublishFailed, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 
@@ -155,10 +160,11 @@ export class HttpStatusError extends PublishError {
     readonly status: number,
     readonly body: string,
     retryable: boolean,
-    readonly retryAfterMs?: number,
+    retryAfterMs?: number,
   ) {
     super(reason, retryable, {
       code: status === 404 ? ErrorCode.NotFound : status === 413 ? ErrorCode.MessageTooLarge : ErrorCode.PublishFailed,
+      retryAfterMs,
     });
   }
 }

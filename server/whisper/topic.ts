@@ -329,7 +329,8 @@ export class Topic {
                 cause: error,
               });
         }
-        await sleep(backoffDelay(attempt, initialDelayMs, maxDelayMs));
+        const hinted = error instanceof PublishError ? (error.retryAfterMs ?? 0) : 0;
+        await sleep(Math.max(backoffDelay(attempt, initialDelayMs, maxDelayMs), Math.min(hinted, maxDelayMs)));
       }
     }
   }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   count,
   createMessage,
@@ -114,6 +114,23 @@ describe("Topic retries", () => {
     fake.topic().failWith = () => (++calls < 3 ? retryable() : undefined);
     await expect(topic.publish(createMessage({ data: 1 }))).resolves.toBeTypeOf("string");
     expect(calls).toBe(3);
+  });
+
+  it("waits at least the broker's retry-after hint (up to maxDelayMs) before retrying", async () => {
+    vi.useFakeTimers();
+    try {
+      const topic = await openTopic("fake:t", { retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 5_000 } });
+      let sends = 0;
+      fake.topic().failWith = () => (++sends === 1 ? new PublishError("slow down", true, { retryAfterMs: 300 }) : undefined);
+      const result = topic.publish(createMessage({ data: 1 }));
+      await vi.advanceTimersByTimeAsync(250);
+      expect(sends).toBe(1); // the backoff alone (≤ 1 ms) would have retried by now
+      await vi.advanceTimersByTimeAsync(100);
+      expect(sends).toBe(2);
+      await expect(result).resolves.toBeTypeOf("string");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("does not retry a permanent error and rejects with it", async () => {
