@@ -6,6 +6,7 @@ import type { DemoStatus } from "@/server/demo";
 import type { PublishOutcome } from "@/server/http/api";
 import type { SubscriptionInfo } from "@/server/runtime";
 import type {
+  BrowseFilter,
   MessageDetail,
   MessageSummary,
   ResendResult,
@@ -27,20 +28,8 @@ export type {
 export type StalledMessage = StalledMessageInfo;
 export type MessageData = MessageDetail["data"];
 
-/** Query of GET /api/messages; every field optional, empty strings are not sent. */
-export type MessageFilter = {
-  topic?: string;
-  type?: string;
-  source?: string;
-  subject?: string;
-  orderingKey?: string;
-  /** ISO 8601 */
-  from?: string;
-  /** ISO 8601 */
-  to?: string;
-  /** text in data */
-  q?: string;
-};
+/** Query of GET /api/messages (without the paging fields); every field optional, empty strings are not sent. */
+export type MessageFilter = Omit<BrowseFilter, "cursor" | "limit">;
 
 export type MessagePage = { items: MessageSummary[]; nextCursor: string | null };
 
