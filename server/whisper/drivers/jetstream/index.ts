@@ -33,8 +33,8 @@ import {
   WhisperError,
 } from "../../errors";
 import { newId, type Message } from "../../message";
-import { decode, encodeBatch } from "../nats/codec";
-import { isRetryableNatsError, within, wrapSendError } from "../nats/index";
+import { decode } from "../nats/codec";
+import { LeasedTopic, within, wrapSendError } from "../nats/index";
 import { acquire, type Lease } from "../nats/pool";
 import { boolSetting, checkSettings, intSetting, parseNatsUrl, stringSetting } from "../nats/url";
 import { Wakeup } from "../wakeup";
@@ -139,17 +139,16 @@ async function managers(lease: Lease): Promise<{ js: JetStreamClient; jsm: JetSt
   }
 }
 
-class JetStreamTopic implements DriverTopic {
+class JetStreamTopic extends LeasedTopic {
   readonly capabilities = jetstreamCapabilities;
-  #lease: Lease | undefined;
 
   constructor(
     lease: Lease,
     readonly js: JetStreamClient,
-    readonly subject: string,
-    readonly bufferTimeoutMs: number,
+    subject: string,
+    bufferTimeoutMs: number,
   ) {
-    this.#lease = lease;
+    super(lease, subject, bufferTimeoutMs);
   }
 
   /**
@@ -159,11 +158,8 @@ class JetStreamTopic implements DriverTopic {
    * message carries its id as Nats-Msg-Id.
    */
   async sendBatch(messages: readonly Message[], _options: SendOptions): Promise<void> {
-    const lease = this.#lease;
-    if (lease === undefined) throw new ConnectionError(`topic for ${this.subject} is closed`);
-    const connection = lease.connection;
+    const { connection, encoded } = await this.prepare(messages, { msgId: true });
     const maxPayload = connection.maxPayload;
-    const encoded = await encodeBatch(connection, messages, this.bufferTimeoutMs, { msgId: true });
     let failure: unknown;
     let failedSize = 0;
     const fail = (size: number) => (error: unknown) => {
@@ -198,16 +194,6 @@ class JetStreamTopic implements DriverTopic {
       });
     }
     return wrapSendError(error, server);
-  }
-
-  isRetryable(error: unknown): boolean {
-    return isRetryableNatsError(error);
-  }
-
-  async close(): Promise<void> {
-    const lease = this.#lease;
-    this.#lease = undefined;
-    await lease?.release();
   }
 }
 

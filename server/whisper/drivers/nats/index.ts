@@ -12,8 +12,8 @@ import type {
 } from "../../driver";
 import { ConnectionError, InvalidOptionsError, PublishError, TimeoutError, WhisperError } from "../../errors";
 import type { Message } from "../../message";
-import { decode, encodeBatch } from "./codec";
-import { acquire, type Lease } from "./pool";
+import { decode, encodeBatch, type Encoded } from "./codec";
+import { acquire, type Lease, type PooledConnection } from "./pool";
 import { checkSettings, intSetting, parseNatsUrl } from "./url";
 import { Wakeup } from "../wakeup";
 
@@ -70,8 +70,12 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   }
 }
 
-class NatsTopic implements DriverTopic {
-  readonly capabilities = natsCapabilities;
+/**
+ * What the core NATS and JetStream topics share: a lease on the pooled connection (released on close), the
+ * batch encoded and admitted by the connection before sending, and NATS's judgement of retryable errors.
+ */
+export abstract class LeasedTopic implements DriverTopic {
+  abstract readonly capabilities: DriverCapabilities;
   #lease: Lease | undefined;
 
   constructor(
@@ -82,20 +86,17 @@ class NatsTopic implements DriverTopic {
     this.#lease = lease;
   }
 
-  async sendBatch(messages: readonly Message[], options: SendOptions): Promise<void> {
+  abstract sendBatch(messages: readonly Message[], options: SendOptions): Promise<void>;
+
+  /** The connection and the batch encoded for it, once it can take the batch; ConnectionError once closed. */
+  protected async prepare(
+    messages: readonly Message[],
+    options: { msgId?: boolean } = {},
+  ): Promise<{ connection: PooledConnection; encoded: Encoded[] }> {
     const lease = this.#lease;
     if (lease === undefined) throw new ConnectionError(`topic for ${this.subject} is closed`);
     const connection = lease.connection;
-    const encoded = await encodeBatch(connection, messages, this.bufferTimeoutMs);
-    const nc = connection.nc;
-    try {
-      for (const e of encoded) nc.publish(this.subject, e.body, { headers: e.headers });
-      if (options.confirm) {
-        await within(nc.flush(), defaults.nats.confirmTimeoutMs, `flush to ${connection.address.url}`);
-      }
-    } catch (error) {
-      throw wrapSendError(error, connection.address.url);
-    }
+    return { connection, encoded: await encodeBatch(connection, messages, this.bufferTimeoutMs, options) };
   }
 
   isRetryable(error: unknown): boolean {
@@ -106,6 +107,23 @@ class NatsTopic implements DriverTopic {
     const lease = this.#lease;
     this.#lease = undefined;
     await lease?.release();
+  }
+}
+
+class NatsTopic extends LeasedTopic {
+  readonly capabilities = natsCapabilities;
+
+  async sendBatch(messages: readonly Message[], options: SendOptions): Promise<void> {
+    const { connection, encoded } = await this.prepare(messages);
+    const nc = connection.nc;
+    try {
+      for (const e of encoded) nc.publish(this.subject, e.body, { headers: e.headers });
+      if (options.confirm) {
+        await within(nc.flush(), defaults.nats.confirmTimeoutMs, `flush to ${connection.address.url}`);
+      }
+    } catch (error) {
+      throw wrapSendError(error, connection.address.url);
+    }
   }
 }
 
