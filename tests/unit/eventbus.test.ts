@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMessage, getBus, newId, openSubscription, openTopic } from "@/server/whisper";
+import { createMessage, ErrorCode, getBus, newId, openSubscription, openTopic } from "@/server/whisper";
 
 describe("eventbus subscription figures", () => {
   it("reports per subscription what waits, what is handed out, and what was redelivered", async () => {
@@ -19,5 +19,13 @@ describe("eventbus subscription figures", () => {
     await iterator.return!();
     await sub.close();
     expect(getBus(bus).subscriptionStats("figures")).toEqual([]);
+  });
+});
+
+describe("eventbus URLs", () => {
+  it("rejects what it cannot use instead of ignoring it", async () => {
+    await expect(openTopic("eventbus:")).rejects.toMatchObject({ code: ErrorCode.InvalidUrl });
+    await expect(openTopic("eventbus:orders?buss=typo")).rejects.toMatchObject({ code: ErrorCode.InvalidUrl });
+    await expect(openSubscription("eventbus:orders?maxQueued=-1")).rejects.toMatchObject({ code: ErrorCode.InvalidUrl });
   });
 });

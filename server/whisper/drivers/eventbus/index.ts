@@ -25,9 +25,17 @@ export const eventbusCapabilities: DriverCapabilities = Object.freeze({
   sharedSubscriptions: true,
 });
 
+/** URL query settings this driver reads; any other is a mistake worth an error, not silence. */
+const SETTINGS = new Set(["bus", "maxQueued"]);
+
 function parse(url: URL): { bus: Bus; topic: string } {
   const topic = decodeURIComponent(url.pathname.replace(/^\/+/, ""));
   if (topic.length === 0) throw new InvalidUrlError(url.href, "missing topic name (expected eventbus:<topic>)");
+  for (const name of url.searchParams.keys()) {
+    if (!SETTINGS.has(name)) {
+      throw new InvalidUrlError(url.href, `unknown setting "${name}" (eventbus: knows ${[...SETTINGS].join(", ")})`);
+    }
+  }
   return { bus: getBus(url.searchParams.get("bus") ?? "default"), topic };
 }
 
