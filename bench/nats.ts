@@ -40,20 +40,20 @@ function whenCount(target: number): { hit: () => void; done: Promise<void> } {
   };
 }
 
+/** The raw baseline's publish: the bare payload, or with the same CloudEvents headers whisper sends. */
+function rawSend(nc: NatsConnection, subject: string, withHeaders: boolean): void {
+  if (!withHeaders) return nc.publish(subject, PAYLOAD);
+  const { headers } = wire.toBinary(createMessage({ type: "bench.event", source: "/bench", data: PAYLOAD }));
+  const h = natsHeaders();
+  for (const key in headers) h.append(key, headers[key]!);
+  nc.publish(subject, PAYLOAD, { headers: h });
+}
+
 // 1. core publish + flush ------------------------------------------------------------------------------
 async function rawPublish(nc: NatsConnection, withHeaders: boolean): Promise<number> {
   const subject = `bench.raw.${newId()}`;
   const start = performance.now();
-  for (let i = 0; i < N; i++) {
-    if (withHeaders) {
-      const { headers } = wire.toBinary(createMessage({ type: "bench.event", source: "/bench", data: PAYLOAD }));
-      const h = natsHeaders();
-      for (const key in headers) h.append(key, headers[key]!);
-      nc.publish(subject, PAYLOAD, { headers: h });
-    } else {
-      nc.publish(subject, PAYLOAD);
-    }
-  }
+  for (let i = 0; i < N; i++) rawSend(nc, subject, withHeaders);
   await nc.flush();
   return rate(N, performance.now() - start);
 }
@@ -82,16 +82,7 @@ async function rawEndToEnd(pub: NatsConnection, sub: NatsConnection, withHeaders
   });
   await sub.flush();
   const start = performance.now();
-  for (let i = 0; i < N; i++) {
-    if (withHeaders) {
-      const { headers } = wire.toBinary(createMessage({ type: "bench.event", source: "/bench", data: PAYLOAD }));
-      const h = natsHeaders();
-      for (const key in headers) h.append(key, headers[key]!);
-      pub.publish(subject, PAYLOAD, { headers: h });
-    } else {
-      pub.publish(subject, PAYLOAD);
-    }
-  }
+  for (let i = 0; i < N; i++) rawSend(pub, subject, withHeaders);
   await pub.flush();
   await done;
   const result = rate(N, performance.now() - start);

@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import { cx } from "../ui/cx";
+import { Segmented } from "../ui/segmented";
 import { THEME_COOKIE, type ThemePreference } from "./theme";
 
 const choices: { value: ThemePreference; label: string }[] = [
@@ -22,22 +22,5 @@ export function ThemeToggle({ initial }: { initial: ThemePreference }) {
     document.cookie = `${THEME_COOKIE}=${next}; path=/; max-age=31536000; samesite=lax`;
   }
 
-  return (
-    <div role="group" aria-label="Colour theme" className="flex rounded-md border border-line p-0.5">
-      {choices.map((c) => (
-        <button
-          key={c.value}
-          type="button"
-          aria-pressed={theme === c.value}
-          onClick={() => choose(c.value)}
-          className={cx(
-            "rounded px-2 py-0.5 text-xs",
-            theme === c.value ? "bg-accent text-on-accent" : "text-muted hover:bg-subtle",
-          )}
-        >
-          {c.label}
-        </button>
-      ))}
-    </div>
-  );
+  return <Segmented label="Colour theme" options={choices} value={theme} onChange={choose} />;
 }

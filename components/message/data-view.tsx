@@ -2,7 +2,7 @@
 
 import { useMemo, useState } from "react";
 import type { MessageData } from "../api/types";
-import { cx } from "../ui/cx";
+import { Segmented } from "../ui/segmented";
 import { EmptyState } from "../ui/states";
 import { HexDump, decodeBase64 } from "./hex-dump";
 import { JsonTree } from "./json-tree";
@@ -13,23 +13,6 @@ import { JsonTree } from "./json-tree";
 
 type View = "tree" | "raw" | "text" | "hex";
 
-function ViewSwitch({ views, current, onChange }: { views: { value: View; label: string }[]; current: View; onChange: (v: View) => void }) {
-  return (
-    <div role="group" aria-label="Data view" className="mb-3 flex w-fit rounded-md border border-line p-0.5">
-      {views.map((v) => (
-        <button
-          key={v.value}
-          type="button"
-          aria-pressed={current === v.value}
-          onClick={() => onChange(v.value)}
-          className={cx("rounded px-2 py-0.5 text-xs", current === v.value ? "bg-accent text-on-accent" : "text-muted hover:bg-subtle")}
-        >
-          {v.label}
-        </button>
-      ))}
-    </div>
-  );
-}
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
@@ -54,7 +37,7 @@ function JsonData({ text }: { text: string }) {
   }
   return (
     <>
-      <ViewSwitch views={[{ value: "tree", label: "Tree" }, { value: "raw", label: "Raw" }]} current={view} onChange={setView} />
+      <Segmented label="Data view" className="mb-3 w-fit" options={[{ value: "tree", label: "Tree" }, { value: "raw", label: "Raw" }]} value={view} onChange={setView} />
       {view === "tree" ? (
         <div className="max-h-[32rem] overflow-auto rounded-md bg-subtle p-3">
           <JsonTree value={parsed.value} />
@@ -72,7 +55,7 @@ function BytesData({ base64 }: { base64: string }) {
   if (!bytes) return <p className="text-sm text-danger">The stored bytes are not valid base64.</p>;
   return (
     <>
-      <ViewSwitch views={[{ value: "hex", label: "Hex" }, { value: "text", label: "UTF-8" }]} current={view} onChange={setView} />
+      <Segmented label="Data view" className="mb-3 w-fit" options={[{ value: "hex", label: "Hex" }, { value: "text", label: "UTF-8" }]} value={view} onChange={setView} />
       <p className="mb-2 text-xs text-muted">{bytes.length} bytes</p>
       {view === "hex" ? (
         <div className="rounded-md bg-subtle p-3">

@@ -5,7 +5,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { newId, openTopic, type Topic } from "@/server/whisper";
 import { createPool } from "@/server/db";
 import { Recorder } from "@/server/history/recorder";
-import { createTestSchema, until, type TestSchema } from "../support/postgres";
+import { createTestSchema, gatedPool, until, type TestSchema } from "../support/postgres";
 
 // The recorder as a durable JetStream consumer on the shared NATS server (WHISPER_TEST_NATS, default
 // 127.0.0.1:4222): what it acked is never delivered again, what it held unacked when it stopped is.
@@ -58,15 +58,7 @@ describe("recorder on JetStream", () => {
 
     // Published while no recorder runs; then a recorder that cannot write holds them and is stopped.
     const second = await publish(100);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const blocked = new Proxy(pool, {
-      get(target, prop, receiver) {
-        if (prop === "connect") return async () => (await gate, target.connect());
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const { pool: blocked, release } = gatedPool(pool);
     const b = new Recorder({ pool: blocked, maxLatencyMs: 5, closeTimeoutMs: 50 });
     await b.watch(subject, url);
     await until(() => b.stats()[0]!.held === 100);

@@ -8,7 +8,7 @@ import { messageRow } from "@/server/history/rows";
 import { insertBatch, type InsertMethod } from "@/server/history/writer";
 import { getMessage } from "@/server/services/messages";
 import type { MessageSummary } from "@/server/services/types";
-import { createTestSchema, until, type TestSchema } from "../support/postgres";
+import { createTestSchema, gatedPool, until, withConnect, type TestSchema } from "../support/postgres";
 
 let schema: TestSchema;
 let pool: pg.Pool;
@@ -47,6 +47,7 @@ async function withRecorder<T>(
     await recorder.close();
   }
 }
+
 
 describe("recorder", () => {
   it("records every attribute, extension and the exact data of JSON, text and bytes messages", async () => {
@@ -119,17 +120,9 @@ describe("recorder", () => {
   it("retries a failed insert and neither loses nor duplicates the batch", async () => {
     const topicName = `retry-${newId()}`;
     let failures = 2;
-    const flaky = new Proxy(pool, {
-      get(target, prop, receiver) {
-        if (prop === "connect") {
-          return async () => {
-            if (failures-- > 0) throw Object.assign(new Error("connect ECONNREFUSED (simulated)"), { code: "ECONNREFUSED" });
-            return target.connect();
-          };
-        }
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
+    const flaky = withConnect(pool, async (connect) => {
+      if (failures-- > 0) throw Object.assign(new Error("connect ECONNREFUSED (simulated)"), { code: "ECONNREFUSED" });
+      return connect();
     });
     const errors: string[] = [];
     await withRecorder(
@@ -213,15 +206,7 @@ describe("recorder", () => {
 
   it("holds at most maxOutstanding messages while the database does not answer, then records them all", async () => {
     const topicName = `backpressure-${newId()}`;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const stalled = new Proxy(pool, {
-      get(target, prop, receiver) {
-        if (prop === "connect") return async () => (await gate, target.connect());
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const { pool: stalled, release } = gatedPool(pool);
     await withRecorder({ pool: stalled, batchSize: 100, maxOutstanding: 300 }, topicName, async (recorder, topic) => {
       const total = 3000;
       for (let i = 0; i < total; i++) void topic.publish({ type: "bp", data: { i } });
@@ -240,15 +225,7 @@ describe("recorder", () => {
 
   it("stops taking messages at maxHeldBytes of data while the database does not answer", async () => {
     const topicName = `bytes-${newId()}`;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const stalled = new Proxy(pool, {
-      get(target, prop, receiver) {
-        if (prop === "connect") return async () => (await gate, target.connect());
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const { pool: stalled, release } = gatedPool(pool);
     await withRecorder({ pool: stalled, batchSize: 100, maxHeldBytes: 10_000 }, topicName, async (recorder, topic) => {
       for (let i = 0; i < 200; i++) void topic.publish({ type: "big", data: "x".repeat(1000) });
       await topic.flush();
@@ -262,15 +239,7 @@ describe("recorder", () => {
   });
 
   it("unwatches a topic whose batch waits behind another topic's stuck write, handing its messages back", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const stalled = new Proxy(pool, {
-      get(target, prop, receiver) {
-        if (prop === "connect") return async () => (await gate, target.connect());
-        const value = Reflect.get(target, prop, receiver);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const { pool: stalled, release } = gatedPool(pool);
     const [a, b] = [`stuck-a-${newId()}`, `stuck-b-${newId()}`];
     const recorder = new Recorder({ pool: stalled, maxLatencyMs: 5, maxConcurrentWrites: 1, closeTimeoutMs: 20 });
     await recorder.watch(a, urlOf(a));

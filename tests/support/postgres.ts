@@ -159,3 +159,20 @@ export async function until(check: () => boolean | Promise<boolean>, everyMs = 5
   while (!(await check())) await new Promise((r) => setTimeout(r, everyMs));
 }
 
+/** `pool` with its connect() replaced by `connect(original)`; everything else passes through. */
+export function withConnect(pool: pg.Pool, connect: (original: () => Promise<pg.PoolClient>) => Promise<pg.PoolClient>): pg.Pool {
+  return new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop === "connect") return () => connect(() => target.connect());
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/** `pool` whose connections wait until release() is called: a database that does not answer. */
+export function gatedPool(pool: pg.Pool): { pool: pg.Pool; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  return { pool: withConnect(pool, async (connect) => (await gate, connect())), release };
+}
