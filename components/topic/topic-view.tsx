@@ -9,6 +9,7 @@ import type { MessageFilter } from "../api/types";
 import { Badge } from "../ui/badge";
 import { formatCount, formatRate } from "../ui/format";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states";
+import { RecordingBanner } from "../topics/recording-banner";
 import { HistoryPanel } from "./history-panel";
 import { LiveTail } from "./live-tail";
 import { PublishForm } from "./publish-form";
@@ -84,6 +85,7 @@ export function TopicView({ name }: { name: string }) {
         </div>
         <TopicActions topic={topic} />
       </div>
+      <RecordingBanner topics={[topic]} />
       <div className="grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
         <div className="flex min-w-0 flex-col gap-6">
           <LiveTail topic={topic.name} onFrame={refreshHistory} />

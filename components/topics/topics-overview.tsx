@@ -6,6 +6,7 @@ import { Panel } from "../ui/panel";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states";
 import { CreateTopicForm } from "./create-topic-form";
 import { DemoToggle } from "./demo-toggle";
+import { RecordingBanner } from "./recording-banner";
 import { TopicsTable } from "./topics-table";
 
 /** The home page: all topics (refreshing every few seconds) and the create-topic form. */
@@ -28,6 +29,7 @@ export function TopicsOverview() {
         </div>
         <DemoToggle />
       </div>
+      <RecordingBanner topics={list} linkTopics />
       <Panel title="All topics">
         {topics.isPending ? (
           <LoadingState label="Loading topics…" />

@@ -32,13 +32,19 @@ export function isDataError(error: unknown): boolean {
 /**
  * Writes `rows` in one transaction with the per-topic counters (topic_stats, topic_minutes), idempotent on
  * id. Resolves to the rows actually inserted (those whose id was new), in input order, after COMMIT.
- * Rejects, with nothing written, on any error; the client is left outside any transaction.
+ * Rejects, with nothing written, on any error; the client is left outside any transaction. A statement
+ * that runs longer than `statementTimeoutMs` (when given) is cancelled by the server and rejects.
  */
-export async function insertBatch(client: pg.ClientBase, rows: readonly MessageRow[], method: InsertMethod): Promise<MessageRow[]> {
+export async function insertBatch(
+  client: pg.ClientBase,
+  rows: readonly MessageRow[],
+  method: InsertMethod,
+  statementTimeoutMs?: number,
+): Promise<MessageRow[]> {
   if (rows.length === 0) return [];
   if (method === "copy") {
     try {
-      return await inTransaction(client, async () => {
+      return await inTransaction(client, statementTimeoutMs, async () => {
         await copyInto(client, "messages", rows);
         await updateCounters(client, rows);
         return [...rows];
@@ -50,7 +56,7 @@ export async function insertBatch(client: pg.ClientBase, rows: readonly MessageR
     method = "staging";
   }
   const how = method;
-  return inTransaction(client, async () => {
+  return inTransaction(client, statementTimeoutMs, async () => {
     const insertedIds = how === "staging" ? await insertViaStaging(client, rows) : await insertViaUnnest(client, rows);
     const inserted = insertedIds.size === rows.length ? [...rows] : rows.filter((r) => insertedIds.has(r.id));
     await updateCounters(client, inserted);
@@ -66,8 +72,9 @@ export async function insertBatch(client: pg.ClientBase, rows: readonly MessageR
 export async function insertEach(
   client: pg.ClientBase,
   rows: readonly MessageRow[],
+  statementTimeoutMs?: number,
 ): Promise<{ inserted: MessageRow[]; rejected: { row: MessageRow; error: unknown }[] }> {
-  return inTransaction(client, async () => {
+  return inTransaction(client, statementTimeoutMs, async () => {
     const inserted: MessageRow[] = [];
     const rejected: { row: MessageRow; error: unknown }[] = [];
     for (const row of rows) {
@@ -87,9 +94,10 @@ export async function insertEach(
   });
 }
 
-async function inTransaction<T>(client: pg.ClientBase, work: () => Promise<T>): Promise<T> {
+async function inTransaction<T>(client: pg.ClientBase, statementTimeoutMs: number | undefined, work: () => Promise<T>): Promise<T> {
   await client.query("BEGIN");
   try {
+    if (statementTimeoutMs !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(statementTimeoutMs))}`);
     const result = await work();
     await client.query("COMMIT");
     return result;

@@ -23,7 +23,12 @@ export async function topicSummaries(): Promise<TopicSummary[]> {
   const topics = await listTopics();
   return topics.map((t) => {
     const state = runtime.topicState(t.name);
-    return { ...t, pausedKeys: Math.max(t.pausedKeys, state.pausedKeys), failing: state.failing };
+    return {
+      ...t,
+      pausedKeys: Math.max(t.pausedKeys, state.pausedKeys),
+      failing: state.failing,
+      recording: runtime.lag.of(t.name) ?? null,
+    };
   });
 }
 
@@ -170,7 +175,11 @@ export async function subscriptions(topic: string | undefined) {
   return runtime.subscriptions(topic);
 }
 
-/** Health without authentication: says whether the runtime and the database are up, nothing secret. */
+/**
+ * Health without authentication: whether the runtime and the database are up and history keeps up with the
+ * traffic, nothing secret. `degraded` (200) names each reason: a topic whose recording is failing or behind
+ * (WHISPER_RECORDER_LAG_SECONDS / _MESSAGES); an unreachable database is 503.
+ */
 export async function health(): Promise<{ status: number; body: Record<string, unknown> }> {
   const { runtime, error, starting } = currentRuntime();
   if (!runtime) {
@@ -183,12 +192,20 @@ export async function health(): Promise<{ status: number; body: Record<string, u
     };
   }
   const database = await runtime.databaseHealthy();
+  const recording = runtime.lag.snapshot();
+  const problems = [
+    ...(database.ok ? [] : [`database ${database.detail}`]),
+    ...recording.flatMap((r) => (r.reason ? [r.reason] : [])),
+  ];
+  const status = runtime.shuttingDown ? "stopping" : problems.length > 0 ? "degraded" : "ok";
   return {
     status: database.ok && !runtime.shuttingDown ? 200 : 503,
     body: {
-      status: runtime.shuttingDown ? "stopping" : database.ok ? "ok" : "degraded",
+      status,
+      problems,
       bus: redactUrl(runtime.config.bus),
       database: database.detail,
+      recording: recording.map(({ topic, state, behindMessages, behindSeconds }) => ({ topic, state, behindMessages, behindSeconds })),
       runtime: { bootId: runtime.bootId, startedBy: runtime.startedBy, startedAt: runtime.startedAt.toISOString() },
     },
   };
@@ -205,6 +222,7 @@ export async function metricsText(): Promise<string> {
     pausedKeys: runtime.pausedKeyCounts(),
     live: runtime.hub.stats(),
     recorder: runtime.recorderStats(),
+    lag: runtime.lag.snapshot(),
     databaseUp: database.ok,
   });
 }

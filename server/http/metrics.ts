@@ -18,6 +18,8 @@ export interface GaugeInputs {
   live: { clients: number; delivered: number; dropped: number; frames: number };
   /** One entry per recorded topic: its `topic` plus numeric statistics (received, recorded, held, …). */
   recorder: ReadonlyArray<{ topic: string }>;
+  /** The recorder's lag per topic (server/history/lag.ts). */
+  lag: ReadonlyArray<{ topic: string; state: string; behindMessages: number; behindSeconds: number }>;
   databaseUp: boolean;
 }
 
@@ -110,6 +112,24 @@ export class Metrics {
       const metric = `whisper_recorder_${snake(name)}${counter === "counter" ? "_total" : ""}`;
       family(metric, counter, `Recorder statistic "${name}" per topic.`, samples);
     }
+    family(
+      "whisper_recorder_behind_messages",
+      "gauge",
+      "Messages of the topic not yet in history (waiting at the broker plus held by the recorder).",
+      g.lag.map((l) => [{ topic: l.topic }, l.behindMessages]),
+    );
+    family(
+      "whisper_recorder_behind_seconds",
+      "gauge",
+      "Estimated age of the oldest message of the topic not yet in history.",
+      g.lag.map((l) => [{ topic: l.topic }, l.behindSeconds]),
+    );
+    family(
+      "whisper_recorder_healthy",
+      "gauge",
+      "1 while the topic's recording keeps up; 0 while it is behind or failing.",
+      g.lag.map((l) => [{ topic: l.topic, state: l.state }, l.state === "ok" ? 1 : 0]),
+    );
     family("whisper_database_up", "gauge", "1 if the database answered the last check.", [[{}, g.databaseUp ? 1 : 0]]);
     family("whisper_runtime_info", "gauge", "The embedded core serving this process (boot id, who started it).", [
       [{ boot_id: g.bootId, started_by: g.startedBy }, 1],
@@ -122,7 +142,7 @@ export class Metrics {
 }
 
 /** Recorder statistics that go up and down (the others only grow). "held" is the recorder's backlog. */
-const RECORDER_GAUGES = new Set(["held"]);
+const RECORDER_GAUGES = new Set(["held", "heldBytes", "writesInFlight"]);
 
 function snake(name: string): string {
   return name

@@ -52,6 +52,21 @@ const shapes: Record<string, Json> = {
       pausedKeys: int,
       failing: { type: "boolean" },
       sparkline: { type: "array", items: { type: "number" }, description: "messages per minute, last 30 minutes, oldest first" },
+      recording: {
+        type: ["object", "null"],
+        description: "how this server's recorder keeps up with the topic (null when it does not record it)",
+        properties: {
+          topic: str,
+          state: { type: "string", enum: ["ok", "behind", "failing"] },
+          behindMessages: int,
+          behindSeconds: { type: "number" },
+          recorded: int,
+          redelivered: int,
+          lastError: nullableStr,
+          lastErrorAt: nullableStr,
+          reason: { ...nullableStr, description: "one sentence for a banner when not ok" },
+        },
+      },
     },
   },
   MessageSummary: {

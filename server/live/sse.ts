@@ -4,13 +4,23 @@ import type { LiveFilter, LiveFrame, LiveHub } from "./hub";
  * A Server-Sent Events response fed by the hub. Contract: sends the comment `: connected` at once (so the
  * client sees the stream open), then `event: frame` with a LiveFrame as JSON data, and `: ping` every
  * `pingMs`; unsubscribes when the request aborts or the client cancels. Frames are dropped (and counted by
- * the hub) while the stream's queue already holds more than `highWaterFrames` unread frames.
+ * the hub) while the stream's queue already holds more than `highWaterFrames` unread frames. With `status`,
+ * `event: status` carries its JSON at once and every `statusMs` (the topic's recording state, so a client can
+ * tell "no traffic" from "history is behind").
  */
 export function liveResponse(
   hub: LiveHub,
-  options: { filter: LiveFilter; maxPerFrame: number; signal: AbortSignal; pingMs?: number; highWaterFrames?: number },
+  options: {
+    filter: LiveFilter;
+    maxPerFrame: number;
+    signal: AbortSignal;
+    pingMs?: number;
+    highWaterFrames?: number;
+    status?: () => unknown;
+    statusMs?: number;
+  },
 ): Response {
-  const { filter, maxPerFrame, signal, pingMs = 15_000, highWaterFrames = 8 } = options;
+  const { filter, maxPerFrame, signal, pingMs = 15_000, highWaterFrames = 8, status, statusMs = 2_000 } = options;
   const encoder = new TextEncoder();
   let cleanup = () => {};
   const stream = new ReadableStream<Uint8Array>(
@@ -31,10 +41,16 @@ export function liveResponse(
           if (!closed && (controller.desiredSize ?? 0) > 0) write(": ping\n\n");
         }, pingMs);
         ping.unref();
+        const sendStatus = () => {
+          if (status && !closed && (controller.desiredSize ?? 0) > 0) write(`event: status\ndata: ${JSON.stringify(status() ?? null)}\n\n`);
+        };
+        const statusTimer = status ? setInterval(sendStatus, statusMs) : undefined;
+        statusTimer?.unref();
         cleanup = () => {
           if (closed) return;
           closed = true;
           clearInterval(ping);
+          clearInterval(statusTimer);
           unsubscribe();
           try {
             controller.close();
@@ -45,6 +61,7 @@ export function liveResponse(
         if (signal.aborted) return cleanup();
         signal.addEventListener("abort", () => cleanup(), { once: true });
         write(": connected\n\n");
+        sendStatus();
       },
       cancel() {
         cleanup();

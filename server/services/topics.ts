@@ -74,6 +74,7 @@ export async function listTopics(): Promise<TopicSummary[]> {
       pausedKeys: pausedByTopic.get(t.name) ?? 0,
       failing: false,
       sparkline,
+      recording: null,
     };
   });
 }

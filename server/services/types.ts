@@ -20,6 +20,27 @@ export type TopicSummary = {
   failing: boolean;
   /** Messages per minute, last 30 minutes, oldest first (the current minute last). */
   sparkline: number[];
+  /** How this server's recorder keeps up with the topic; null when it does not record it (yet). */
+  recording: TopicRecording | null;
+};
+
+/** How far the history of one topic is behind its traffic (server/history/lag.ts). */
+export type TopicRecording = {
+  topic: string;
+  /** failing: inserts or the subscription fail right now; behind: a lag threshold is reached. */
+  state: "ok" | "behind" | "failing";
+  /** Messages not yet in history: waiting at the broker plus held by the recorder. */
+  behindMessages: number;
+  /** Estimated age of the oldest message not yet in history, in seconds. */
+  behindSeconds: number;
+  /** Rows this server's recorder wrote since it started. */
+  recorded: number;
+  /** Redeliveries to the recorder's subscription (the broker's count where it keeps one). */
+  redelivered: number;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  /** One sentence for a banner when not ok ("recording of demo.clicks is 1,505 messages / 4 min behind: …"). */
+  reason: string | null;
 };
 
 export type TopicRow = { name: string; url: string; ordering: boolean; createdAt: string; updatedAt: string };

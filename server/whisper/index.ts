@@ -46,6 +46,7 @@ export { dedup, type DedupOptions } from "./middleware/dedup";
 export { timeout } from "./middleware/timeout";
 export * from "./errors";
 export { defaults } from "./defaults";
+export { backoffDelay } from "./timing";
 export { getBus } from "./drivers/eventbus/bus";
 
 // Built-in drivers. Network drivers load their client libraries only when their scheme is first used.

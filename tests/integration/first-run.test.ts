@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DIST_DIR, ensureBuilt, eventually, ROOT } from "../support/app";
+import { ensureBuilt, eventually, ROOT } from "../support/app";
+import { killDashboard, startEmbeddedDashboard, stopDashboard, type StartedDashboard } from "../support/embedded-start";
 import { freePort } from "../support/net";
 
 /**
@@ -11,61 +12,9 @@ import { freePort } from "../support/net";
  * data directory, uses the embedded PostgreSQL and the in-process bus; what it recorded survives a restart.
  */
 
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  url: string;
-}
-
-async function startDashboard(dataDir: string, port: number): Promise<Started> {
-  const env: NodeJS.ProcessEnv = { ...process.env, WHISPER_DATA_DIR: dataDir, PORT: String(port), NEXT_DIST_DIR: DIST_DIR };
-  delete env.DATABASE_URL;
-  delete env.WHISPER_BUS;
-  delete env.WHISPER_ADMIN_TOKEN;
-  delete env.WHISPER_TOPICS;
-  // Its own process group, so cleanup can stop start.mjs, Next and the embedded database together.
-  const child = spawn(process.execPath, [path.join(ROOT, "scripts/start.mjs")], {
-    cwd: ROOT,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  await eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${output}`);
-      return /whisper dashboard\s+http/.test(output) ? true : undefined;
-    },
-    "the dashboard's ready banner",
-    120_000,
-  );
-  return { child, output: () => output, url };
-}
-
-/** Stops the dashboard as Ctrl-C would (SIGTERM to start.mjs, which stops what it started). */
-async function stop(started: Started | undefined): Promise<void> {
-  if (!started || started.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => started.child.once("exit", resolve));
-  started.child.kill("SIGTERM");
-  await exited;
-}
-
-/** Last resort after a failed test: the whole process group. */
-function killGroup(started: Started | undefined): void {
-  if (!started?.child.pid) return;
-  try {
-    process.kill(-started.child.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
 describe("first run with nothing configured", () => {
   let dataDir: string;
-  let running: Started | undefined;
+  let running: StartedDashboard | undefined;
 
   beforeAll(async () => {
     await ensureBuilt();
@@ -73,18 +22,18 @@ describe("first run with nothing configured", () => {
   });
 
   afterAll(async () => {
-    await stop(running).catch(() => {});
-    killGroup(running);
+    await stopDashboard(running).catch(() => {});
+    killDashboard(running);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("starts on the embedded database and the in-process bus, keeps history across a restart", { timeout: 360_000 }, async () => {
     const port = await freePort();
-    running = await startDashboard(dataDir, port);
+    running = await startEmbeddedDashboard(dataDir, port);
     const banner = running.output();
-    expect(banner).toMatch(/embedded PostgreSQL \(PGlite\), data in /);
+    expect(banner).toMatch(/embedded PostgreSQL 18, data in /);
     expect(banner).toMatch(/message bus\s+eventbus:/);
-    expect(existsSync(path.join(dataDir, "pgdata"))).toBe(true);
+    expect(existsSync(path.join(dataDir, "postgres"))).toBe(true);
     const token = readFileSync(path.join(dataDir, "admin-token"), "utf8").trim();
     expect(banner).toContain(token);
     const auth = { authorization: `Bearer ${token}` };
@@ -101,7 +50,7 @@ describe("first run with nothing configured", () => {
     const published = await fetch(`${running.url}/api/topics/first.run/events`, {
       method: "POST",
       headers: { ...auth, "content-type": "application/cloudevents+json" },
-      body: JSON.stringify({ specversion: "1.0", id: "first-run-1", source: "/test", type: "first.run", data: { hello: "pglite" } }),
+      body: JSON.stringify({ specversion: "1.0", id: "first-run-1", source: "/test", type: "first.run", data: { hello: "embedded" } }),
     });
     expect(published.status).toBe(202);
     const detail = await eventually(async () => {
@@ -110,10 +59,10 @@ describe("first run with nothing configured", () => {
     }, "the message in history");
     expect(detail).toMatchObject({ id: "first-run-1", topic: "first.run", data: { encoding: "json" } });
 
-    await stop(running);
-    expect(existsSync(path.join(dataDir, "pgdata.lock"))).toBe(false);
+    await stopDashboard(running);
+    expect(existsSync(path.join(dataDir, "postgres.lock"))).toBe(false);
 
-    running = await startDashboard(dataDir, port);
+    running = await startEmbeddedDashboard(dataDir, port);
     const again = await fetch(`${running.url}/api/messages/first-run-1`, { headers: auth });
     expect(again.status).toBe(200);
     expect(await again.json()).toMatchObject({ id: "first-run-1", topic: "first.run" });
@@ -124,7 +73,7 @@ describe("first run with nothing configured", () => {
   it("refuses a second dashboard on the same data directory instead of corrupting it", async () => {
     expect(running?.child.exitCode).toBeNull();
     const env: NodeJS.ProcessEnv = { ...process.env };
-    const second = spawn(process.execPath, [path.join(ROOT, "scripts/embedded-postgres.mjs"), path.join(dataDir, "pgdata")], {
+    const second = spawn(process.execPath, [path.join(ROOT, "scripts/embedded-postgres.mjs"), path.join(dataDir, "postgres")], {
       cwd: ROOT,
       env,
       stdio: ["ignore", "pipe", "pipe"],

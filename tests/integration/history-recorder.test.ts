@@ -192,7 +192,7 @@ describe("recorder", () => {
     await recorder.watch(topicName, url);
     const topic = await openTopic(url);
     try {
-      await until(() => errors.some((e) => e.startsWith("subscription: connection lost")) && failuresLeft < 0);
+      await until(() => errors.some((e) => e.startsWith("subscription (will reopen): connection lost")) && failuresLeft < 0);
       const messages = Array.from({ length: 10 }, (_, i) => createMessage({ type: "after", data: { i } }));
       for (const m of messages) void topic.publish(m);
       await topic.flush();

@@ -1,0 +1,132 @@
+import type pg from "pg";
+import type { MessageRow } from "./rows";
+import { pause, retryDelay, type RetryTiming } from "./retry";
+import { insertBatch, insertEach, isDataError, type InsertMethod } from "./writer";
+
+export interface BatchWriterOptions {
+  pool: pg.Pool;
+  method: InsertMethod;
+  /** Inserts in flight at once, across every topic (each holds one pooled connection). */
+  maxConcurrentWrites: number;
+  /** A statement of an insert running longer than this is cancelled and the batch retried (a lock, a hung server). */
+  statementTimeoutMs: number;
+  retry: RetryTiming;
+}
+
+/** What a committed batch did: rows that were new, and rows Postgres refuses for their content. */
+export interface WriteOutcome {
+  inserted: MessageRow[];
+  rejected: Array<{ row: MessageRow; error: unknown }>;
+}
+
+/**
+ * Writes batches of rows into `messages`, retrying each until it commits.
+ *
+ * Contract:
+ * - write() resolves with the outcome once the batch committed, or with undefined if `signal` aborted before
+ *   it did (then nothing of it was written by this call); it never rejects;
+ * - at most maxConcurrentWrites inserts run at once; waiting for a slot, a connection or a retry ends as soon
+ *   as `signal` aborts, and leaves no listener on it;
+ * - a batch that fails with a data error is written row by row: refused rows come back as `rejected` (they
+ *   could never be written), the rest are inserted;
+ * - any other failure (connection, timeout, lock) is reported to `onFailedAttempt` and retried with the
+ *   core's backoff; a connection that failed is never handed back to the pool for reuse.
+ */
+export class BatchWriter {
+  readonly #options: BatchWriterOptions;
+  readonly #slots: Semaphore;
+
+  constructor(options: BatchWriterOptions) {
+    this.#options = options;
+    this.#slots = new Semaphore(options.maxConcurrentWrites);
+  }
+
+  async write(rows: MessageRow[], signal: AbortSignal, onFailedAttempt: (error: unknown) => void): Promise<WriteOutcome | undefined> {
+    const { pool, method, statementTimeoutMs, retry } = this.#options;
+    if (!(await this.#slots.acquire(signal))) return undefined;
+    try {
+      for (let attempt = 1; !signal.aborted; attempt++) {
+        let client: pg.PoolClient | undefined;
+        try {
+          client = await connectUnlessAborted(pool, signal);
+          if (client === undefined) return undefined;
+          let outcome: WriteOutcome;
+          try {
+            outcome = { inserted: await insertBatch(client, rows, method, statementTimeoutMs), rejected: [] };
+          } catch (error) {
+            if (!isDataError(error)) throw error;
+            outcome = await insertEach(client, rows, statementTimeoutMs);
+          }
+          client.release();
+          return outcome;
+        } catch (error) {
+          client?.release(error instanceof Error ? error : true);
+          onFailedAttempt(error);
+          await pause(retryDelay(attempt, retry), signal);
+        }
+      }
+      return undefined;
+    } finally {
+      this.#slots.release();
+    }
+  }
+}
+
+/** A counting semaphore, FIFO. acquire() resolves true with a slot, or false (no slot) if `signal` aborts first. */
+class Semaphore {
+  #free: number;
+  readonly #waiting: Array<() => boolean> = [];
+
+  constructor(slots: number) {
+    this.#free = slots;
+  }
+
+  acquire(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return Promise.resolve(false);
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      let settled = false;
+      const onAbort = () => {
+        settled = true;
+        resolve(false);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      // Called by release(): takes the slot unless this waiter already gave up (then the slot goes on).
+      this.#waiting.push(() => {
+        signal.removeEventListener("abort", onAbort);
+        if (settled) return false;
+        settled = true;
+        resolve(true);
+        return true;
+      });
+    });
+  }
+
+  release(): void {
+    while (this.#waiting.length > 0) if (this.#waiting.shift()!()) return;
+    this.#free++;
+  }
+}
+
+/**
+ * A pooled connection, or undefined if `signal` aborts first (a connection that arrives later is released
+ * at once), so giving up never waits for a database that does not answer.
+ */
+async function connectUnlessAborted(pool: pg.Pool, signal: AbortSignal): Promise<pg.PoolClient | undefined> {
+  const connecting = pool.connect();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    const client = await Promise.race([connecting, aborted]);
+    if (client === undefined) connecting.then((c) => c.release(), () => {});
+    return client;
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
+  }
+}

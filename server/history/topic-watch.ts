@@ -1,0 +1,314 @@
+import { openSubscription, type ReceivedMessage, type Subscription } from "@/server/whisper";
+import type { MessageSummary } from "@/server/services/types";
+import type { BatchWriter, WriteOutcome } from "./batch-writer";
+import { pause, retryDelay, type RetryTiming } from "./retry";
+import { messageRow, summaryOf, type MessageRow } from "./rows";
+
+/** How one topic is recorded (the Recorder's options, resolved). */
+export interface WatchSettings {
+  subscriptionName: string;
+  batchSize: number;
+  maxLatencyMs: number;
+  maxOutstanding: number;
+  maxHeldBytes: number;
+  maxInFlightBatches: number;
+  closeTimeoutMs: number;
+  giveBackDelayMs: number;
+  ackDeadlineMs?: number;
+  retry: RetryTiming;
+  sequenceOf(message: ReceivedMessage): bigint | number | null | undefined;
+}
+
+/** What a watch needs from its recorder. */
+export interface WatchContext {
+  settings: WatchSettings;
+  writer: BatchWriter;
+  report(error: unknown, what: string): void;
+  /** After each commit, with the rows that were new (redelivered duplicates left out), in order. */
+  onCommitted(summaries: MessageSummary[]): void;
+}
+
+export interface RecorderTopicStats {
+  topic: string;
+  url: string;
+  /** Deliveries taken from the subscription (redeliveries included). */
+  received: number;
+  /** Rows inserted. */
+  recorded: number;
+  /** Deliveries whose id was already recorded (redeliveries). */
+  duplicates: number;
+  /** Messages that can never be stored (data errors); acked and reported. */
+  rejected: number;
+  acked: number;
+  nacked: number;
+  /** Deliveries held now: waiting for a write or for their insert to commit. */
+  held: number;
+  /** Data bytes of the held deliveries. */
+  heldBytes: number;
+  /** Inserts of this topic running now. */
+  writesInFlight: number;
+  /** Failed insert attempts that were retried. */
+  retries: number;
+  /** When the oldest held delivery arrived (null when nothing is held). */
+  oldestHeldAt: string | null;
+  /** What is failing right now ("insert: …", "subscription: …"); null when the last attempt of each succeeded. */
+  failing: string | null;
+  lastError: string | null;
+  lastErrorAt: string | null;
+  lastReceivedAt: string | null;
+  lastCommitAt: string | null;
+  /** When the watch started (its subscription opened). */
+  startedAt: string;
+}
+
+type Held = { message: ReceivedMessage; row: MessageRow; arrivedAt: number };
+type Failure = { what: "insert" | "subscription"; message: string };
+
+/**
+ * The recording of one topic: its subscription, the deliveries held, and the batches being written.
+ *
+ * Contract:
+ * - pipelined: while up to maxInFlightBatches batches of this topic are being written, new deliveries keep
+ *   arriving and form the next batch (full at batchSize, or due maxLatencyMs after its oldest delivery);
+ * - a delivery is acked only after the transaction holding its row committed; a batch is retried until it
+ *   commits, or given back (nacked with giveBackDelayMs) when the watch stops and cannot wait any longer;
+ * - bounded: the subscription holds at most maxOutstanding deliveries, and the watch stops taking messages
+ *   while their data exceeds maxHeldBytes (the broker keeps the rest);
+ * - never stops quietly: a failing insert or subscription is reported, shown in stats().failing until it
+ *   recovers, and retried (the subscription is reopened) with the core's backoff, until stop().
+ */
+export class TopicWatch {
+  readonly #context: WatchContext;
+  #subscription: Subscription | undefined;
+  readonly #queue: Held[] = [];
+  readonly #inFlight = new Set<Held[]>();
+  #timer: NodeJS.Timeout | undefined;
+  /** Aborted when stop() gives up waiting: pending writes then give their batch back instead of retrying. */
+  readonly #giveUp = new AbortController();
+  #stopping = false;
+  #wakeIntake: (() => void) | undefined;
+  #wakeStop: (() => void) | undefined;
+  #loop: Promise<void> = Promise.resolve();
+  #failure: Failure | null = null;
+  readonly #stats: RecorderTopicStats;
+
+  constructor(
+    readonly topic: string,
+    readonly url: string,
+    context: WatchContext,
+  ) {
+    this.#context = context;
+    this.#stats = {
+      topic,
+      url,
+      received: 0,
+      recorded: 0,
+      duplicates: 0,
+      rejected: 0,
+      acked: 0,
+      nacked: 0,
+      held: 0,
+      heldBytes: 0,
+      writesInFlight: 0,
+      retries: 0,
+      oldestHeldAt: null,
+      failing: null,
+      lastError: null,
+      lastErrorAt: null,
+      lastReceivedAt: null,
+      lastCommitAt: null,
+      startedAt: new Date().toISOString(),
+    };
+  }
+
+  stats(): RecorderTopicStats {
+    let oldest = this.#queue[0]?.arrivedAt ?? Infinity;
+    for (const batch of this.#inFlight) oldest = Math.min(oldest, batch[0]?.arrivedAt ?? Infinity);
+    return {
+      ...this.#stats,
+      writesInFlight: this.#inFlight.size,
+      oldestHeldAt: Number.isFinite(oldest) ? new Date(oldest).toISOString() : null,
+      failing: this.#failure && `${this.#failure.what}: ${this.#failure.message}`,
+    };
+  }
+
+  /** Opens the subscription (rejects if it cannot be opened) and starts taking messages. */
+  async start(): Promise<void> {
+    this.#subscription = await this.#open();
+    this.#loop = this.#run();
+  }
+
+  #open(): Promise<Subscription> {
+    const s = this.#context.settings;
+    return openSubscription(this.url, {
+      name: s.subscriptionName,
+      maxOutstanding: s.maxOutstanding,
+      maxBatch: s.batchSize,
+      ...(s.ackDeadlineMs === undefined ? {} : { ackDeadlineMs: s.ackDeadlineMs }),
+    });
+  }
+
+  /** Takes messages until stopped; if the subscription fails, reports it, waits and reopens it. */
+  async #run(): Promise<void> {
+    const s = this.#context.settings;
+    for (let failures = 0; !this.#stopping; ) {
+      const subscription = this.#subscription;
+      try {
+        if (!subscription) throw new Error("not subscribed");
+        for await (const message of subscription) {
+          if (this.#stopping) {
+            message.nack(s.giveBackDelayMs);
+            this.#stats.nacked++;
+            continue;
+          }
+          this.#add(message);
+          failures = 0;
+          while (this.#stats.heldBytes >= s.maxHeldBytes && !this.#stopping) {
+            await new Promise<void>((resolve) => (this.#wakeIntake = resolve));
+          }
+        }
+        if (this.#stopping) return;
+        throw new Error("the subscription ended unexpectedly");
+      } catch (error) {
+        if (this.#stopping) return;
+        this.#failed("subscription", error);
+        await subscription?.close().catch(() => {});
+        this.#subscription = undefined;
+        await pause(retryDelay(++failures, s.retry), this.#giveUp.signal);
+        if (this.#stopping) return;
+        try {
+          const reopened = await this.#open();
+          if (this.#stopping) {
+            await reopened.close().catch(() => {});
+            return;
+          }
+          this.#subscription = reopened;
+          if (this.#failure?.what === "subscription") this.#failure = null;
+        } catch (openError) {
+          this.#failed("subscription", openError);
+        }
+      }
+    }
+  }
+
+  #add(message: ReceivedMessage): void {
+    const s = this.#context.settings;
+    const now = Date.now();
+    let sequence: bigint | number | null | undefined;
+    try {
+      sequence = s.sequenceOf(message);
+    } catch {
+      sequence = null;
+    }
+    const row = messageRow(message, this.topic, new Date(now), sequence);
+    this.#stats.received++;
+    this.#stats.held++;
+    this.#stats.heldBytes += row.size;
+    this.#stats.lastReceivedAt = new Date(now).toISOString();
+    this.#queue.push({ message, row, arrivedAt: now });
+    this.#pump();
+  }
+
+  /** Starts writes while there is room in flight and a batch is full, due, or the watch is stopping. */
+  #pump(): void {
+    const s = this.#context.settings;
+    while (this.#inFlight.size < s.maxInFlightBatches && this.#queue.length > 0) {
+      const due = this.#stopping || this.#queue.length >= s.batchSize || Date.now() - this.#queue[0]!.arrivedAt >= s.maxLatencyMs;
+      if (!due) {
+        this.#timer ??= setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
+        }, Math.max(1, this.#queue[0]!.arrivedAt + s.maxLatencyMs - Date.now()));
+        this.#timer.unref?.();
+        return;
+      }
+      this.#write(this.#queue.splice(0, s.batchSize));
+    }
+  }
+
+  #write(batch: Held[]): void {
+    this.#inFlight.add(batch);
+    const rows = batch.map((h) => h.row);
+    void this.#context.writer
+      .write(rows, this.#giveUp.signal, (error) => {
+        this.#stats.retries++;
+        this.#failed("insert", error);
+      })
+      .then((outcome) => (outcome ? this.#committed(batch, outcome) : this.#giveBack(batch)))
+      .catch((error: unknown) => this.#context.report(error, "recording a batch"))
+      .finally(() => {
+        this.#inFlight.delete(batch);
+        this.#pump();
+        if (this.#queue.length === 0 && this.#inFlight.size === 0) this.#wakeStop?.();
+      });
+  }
+
+  /** After COMMIT: ack everything in the batch, count it, report new rows. */
+  #committed(batch: Held[], { inserted, rejected }: WriteOutcome): void {
+    for (const h of batch) h.message.ack();
+    this.#freed(batch);
+    const s = this.#stats;
+    s.acked += batch.length;
+    s.recorded += inserted.length;
+    s.rejected += rejected.length;
+    s.duplicates += batch.length - inserted.length - rejected.length;
+    s.lastCommitAt = new Date().toISOString();
+    if (this.#failure?.what === "insert") this.#failure = null;
+    for (const { row, error } of rejected) {
+      this.#context.report(error, `message ${row.id} cannot be stored; it was acked without a history row`);
+    }
+    if (inserted.length > 0) {
+      try {
+        this.#context.onCommitted(inserted.map(summaryOf));
+      } catch (error) {
+        this.#context.report(error, "onRecorded");
+      }
+    }
+  }
+
+  /** Gives a batch back (stopping): nack it so the broker redelivers it to another recorder or later. */
+  #giveBack(batch: Held[]): void {
+    const delayMs = this.#context.settings.giveBackDelayMs;
+    for (const h of batch) h.message.nack(delayMs);
+    this.#freed(batch);
+    this.#stats.nacked += batch.length;
+  }
+
+  #freed(batch: Held[]): void {
+    const s = this.#stats;
+    s.held -= batch.length;
+    for (const h of batch) s.heldBytes -= h.row.size;
+    const wake = this.#wakeIntake;
+    this.#wakeIntake = undefined;
+    wake?.();
+  }
+
+  #failed(what: Failure["what"], error: unknown): void {
+    const message = error instanceof Error ? error.message || error.name : String(error);
+    this.#failure = { what, message };
+    this.#stats.lastError = `${what}: ${message}`;
+    this.#stats.lastErrorAt = new Date().toISOString();
+    this.#context.report(error, what === "insert" ? "insert (will retry)" : "subscription (will reopen)");
+  }
+
+  /** Stops taking messages, writes what it holds (up to closeTimeoutMs), gives back the rest, closes. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#wakeIntake?.();
+    this.#pump();
+    if (this.#queue.length > 0 || this.#inFlight.size > 0) {
+      await new Promise<void>((resolve) => {
+        this.#wakeStop = resolve;
+        setTimeout(resolve, this.#context.settings.closeTimeoutMs).unref?.();
+      });
+    }
+    this.#giveUp.abort();
+    if (this.#queue.length > 0) this.#giveBack(this.#queue.splice(0));
+    // Aborted writes end promptly (an insert already running is bounded by the statement timeout).
+    if (this.#inFlight.size > 0) await new Promise<void>((resolve) => (this.#wakeStop = resolve));
+    await this.#subscription?.close().catch((error) => this.#context.report(error, "close subscription"));
+    await this.#loop;
+  }
+}

@@ -1,0 +1,168 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt, eventually } from "../support/app";
+import { killDashboard, startEmbeddedDashboard, stopDashboard, type StartedDashboard } from "../support/embedded-start";
+import { freePort } from "../support/net";
+
+/**
+ * The embedded default under the load a person puts on it, compressed into about two minutes: `npm start` on
+ * an empty data directory (embedded PostgreSQL, in-process bus), demo traffic at several times its normal
+ * rate (its inventory topic fails on purpose, so keys stall), four clients polling the topics, history,
+ * ordering board and a message page every 100 ms, and now and then a Resume and a replay. At the end every
+ * published demo event is in history exactly once, no answer was a 5xx, the recorder caught up, and the
+ * server printed no warning.
+ *
+ * SOAK_SECONDS (default 75) and SOAK_RATE (default 8 × the demo's ~12 events/s) make it longer or heavier.
+ */
+
+const TRAFFIC_MS = Number(process.env.SOAK_SECONDS ?? 75) * 1000;
+const RATE = process.env.SOAK_RATE ?? "8";
+const POLLERS = 4;
+const POLL_MS = 100;
+const DEMO_TOPICS = ["demo.orders", "demo.payments", "demo.clicks", "demo.inventory"];
+
+interface Summary {
+  id: string;
+  topic: string;
+  replayOf: string | null;
+}
+interface StalledEntry {
+  id: string;
+  status: string;
+  messages: Array<{ id: string; status: string }>;
+}
+
+describe("soak: the embedded default under a busy dashboard", () => {
+  let dataDir: string;
+  let running: StartedDashboard | undefined;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    dataDir = mkdtempSync(path.join(tmpdir(), "whisper-soak-"));
+  });
+
+  afterAll(async () => {
+    await stopDashboard(running).catch(() => {});
+    killDashboard(running);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("records every demo event exactly once, answers no 5xx, catches up, prints no warning", { timeout: 300_000 }, async () => {
+    running = await startEmbeddedDashboard(dataDir, await freePort(), { WHISPER_DEMO_RATE: RATE });
+    const base = running.url;
+    const token = readFileSync(path.join(dataDir, "admin-token"), "utf8").trim();
+    const headers = { authorization: `Bearer ${token}` };
+    const jsonHeaders = { ...headers, "content-type": "application/json" };
+    const failures: string[] = [];
+    let requests = 0;
+
+    /** A request that counts toward "no 5xx"; returns the parsed body of a 2xx answer. */
+    async function call<T>(method: string, pathname: string, body?: unknown): Promise<T | undefined> {
+      requests++;
+      const response = await fetch(`${base}${pathname}`, {
+        method,
+        headers: body === undefined ? headers : jsonHeaders,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      if (response.status >= 500) failures.push(`${method} ${pathname} → ${response.status}: ${text.slice(0, 200)}`);
+      return response.ok ? (JSON.parse(text) as T) : undefined;
+    }
+
+    expect(await call("POST", "/api/demo", { running: true })).toMatchObject({ running: true });
+    const trafficEnds = Date.now() + TRAFFIC_MS;
+    let lastSeenId: string | undefined;
+
+    const pollers = Array.from({ length: POLLERS }, async (_, n) => {
+      while (Date.now() < trafficEnds) {
+        const topic = DEMO_TOPICS[n % DEMO_TOPICS.length]!;
+        await Promise.all([
+          call("GET", "/api/topics"),
+          call<{ items: Summary[] }>("GET", `/api/messages?topic=${topic}&limit=50`).then((page) => {
+            lastSeenId = page?.items[0]?.id ?? lastSeenId;
+          }),
+          call("GET", "/api/ordering"),
+          lastSeenId ? call("GET", `/api/messages/${encodeURIComponent(lastSeenId)}`) : Promise.resolve(),
+        ]);
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+    });
+
+    let replays = 0;
+    let resumes = 0;
+    /** Ids of stalled messages a Resume published (they reach history then). */
+    const resent = new Set<string>();
+    const resume = async (entry: StalledEntry) => {
+      const answer = await call<{ results: Array<{ id: string; status: string }> }>("POST", `/api/ordering/${entry.id}/resume`);
+      for (const r of answer?.results ?? []) if (r.status === "published") resent.add(r.id);
+      return answer !== undefined;
+    };
+    const isOpen = (entry: StalledEntry) => entry.status === "stalled" || entry.status === "failed";
+    const operator = (async () => {
+      while (Date.now() < trafficEnds) {
+        await new Promise((r) => setTimeout(r, 7_000));
+        const board = await call<{ stalled: StalledEntry[] }>("GET", "/api/ordering");
+        const stalled = board?.stalled.find(isOpen);
+        if (stalled && (await resume(stalled))) resumes++;
+        if (lastSeenId && (await call("POST", `/api/messages/${encodeURIComponent(lastSeenId)}/replay`, {}))) replays++;
+      }
+    })();
+    await Promise.all([...pollers, operator]);
+
+    const demo = await call<{ published: number; running: boolean }>("POST", "/api/demo", { running: false });
+    expect(demo?.running).toBe(false);
+    // Resume what is still stalled (a stall can be written just as the demo stops), until nothing is.
+    await eventually(async () => {
+      const current = await call<{ stalled: StalledEntry[] }>("GET", "/api/ordering");
+      const open = current?.stalled.filter(isOpen) ?? [];
+      for (const entry of open) await resume(entry);
+      return open.length === 0 && current ? true : undefined;
+    }, "every stalled key resumed", 60_000);
+
+    // The recorder catches up: health is ok again and no topic is behind.
+    await eventually(async () => {
+      const health = await call<{ status: string }>("GET", "/api/health");
+      return health?.status === "ok" ? true : undefined;
+    }, "health ok after the traffic", 60_000);
+    const behind = await eventually(async () => {
+      const metrics = await fetch(`${base}/api/metrics`, { headers }).then((r) => r.text());
+      const lines = metrics.split("\n").filter((l) => l.startsWith("whisper_recorder_behind_messages{"));
+      return lines.length > 0 && lines.every((l) => l.endsWith(" 0")) ? lines : undefined;
+    }, "recorder lag back to 0", 60_000);
+    expect(behind.length).toBeGreaterThanOrEqual(DEMO_TOPICS.length);
+
+    // Every event the demo published, and every stalled one a resume published, is in history once.
+    const expected = demo!.published + resent.size;
+    const history = await eventually(async () => {
+      const ids = new Map<string, number>();
+      let replayed = 0;
+      for (const topic of DEMO_TOPICS) {
+        for (let cursor: string | null | undefined; cursor !== null; ) {
+          const page = await call<{ items: Summary[]; nextCursor: string | null }>(
+            "GET",
+            `/api/messages?topic=${topic}&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+          );
+          if (!page) throw new Error("a history page failed");
+          for (const m of page.items) {
+            if (m.replayOf) replayed++;
+            else ids.set(m.id, (ids.get(m.id) ?? 0) + 1);
+          }
+          cursor = page.nextCursor;
+        }
+      }
+      return ids.size >= expected ? { ids, replayed } : undefined;
+    }, `${expected} demo events in history`, 60_000);
+
+    expect([...history.ids.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(history.ids.size).toBe(expected);
+    for (const id of resent) expect(history.ids.has(id)).toBe(true);
+    expect(history.replayed).toBe(replays);
+    expect(failures).toEqual([]);
+    expect(running.output()).not.toMatch(/Warning|MaxListeners/);
+    console.log(
+      `soak: ${demo!.published} published + ${resent.size} resent, ${replays} replays, ${resumes} resumes during traffic, ${requests} requests, 0 failed`,
+    );
+  });
+});
