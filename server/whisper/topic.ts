@@ -136,6 +136,31 @@ export class Topic {
     return this.#keys.resume(orderingKey);
   }
 
+  /**
+   * Unpauses `orderingKey` (if paused) and publishes `messages` on it first, in order: anything published
+   * after this call returns is queued behind them, so nothing can overtake a resend. Each message must carry
+   * `orderingKey`. Returns their results in order; if one fails, the key pauses again and the ones behind it
+   * reject with OrderingKeyPausedError, as for any publish.
+   */
+  resumeWith(orderingKey: string, messages: readonly Message[]): PublishResult[] {
+    const stray = messages.find((m) => m.orderingKey !== orderingKey);
+    if (stray) throw new InvalidOptionsError(`message ${stray.id} does not have the ordering key ${JSON.stringify(orderingKey)}`);
+    this.#keys.resume(orderingKey);
+    return messages.map((m) => this.publish(m));
+  }
+
+  /**
+   * Pauses `orderingKey` as a failed send would, for a reason found outside this topic (e.g. another process
+   * publishing the same key failed): messages queued for the key reject with OrderingKeyPausedError carrying
+   * `cause`, later publishes fail at once until resume(), and pause listeners hear of it. A batch already in
+   * flight completes. Returns false (and does nothing) if the key is already paused.
+   */
+  pause(orderingKey: string, cause: unknown): boolean {
+    if (!this.#ordering || this.#keys.isPaused(orderingKey)) return false;
+    this.#pause(orderingKey, cause, []);
+    return true;
+  }
+
   /** The ordering keys currently paused, with the error that paused each. */
   pausedKeys(): PausedKey[] {
     return this.#keys.pausedKeys();
