@@ -36,6 +36,12 @@ export default tseslint.config(
               except: ["./server/whisper", "./node_modules"],
               message: "server/whisper is the portable core: it must not import app code (app/, components/, server/, prisma/).",
             },
+            {
+              // The web layer sits on top: the runtime, the services and the recorder know nothing of HTTP.
+              target: ["./server/runtime", "./server/services", "./server/history"],
+              from: "./server/http",
+              message: "server/{runtime,services,history} must not import server/http: throw service errors, the routes map them.",
+            },
           ],
         },
       ],

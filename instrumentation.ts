@@ -6,6 +6,6 @@
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { bootRuntime } = await import("./server/runtime");
+  const { bootRuntime } = await import("./server/runtime/boot");
   await bootRuntime();
 }

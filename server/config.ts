@@ -90,6 +90,12 @@ const envSchema = z.object({
     .default(1),
   WHISPER_RECORDER_LAG_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).positive().default(30),
   WHISPER_RECORDER_LAG_MESSAGES: z.coerce.number({ error: "must be a number" }).int().positive().default(10_000),
+  WHISPER_PUBLISH_DEADLINE_MS: z.coerce
+    .number({ error: "must be a number of milliseconds" })
+    .int()
+    .min(100, "must be at least 100 ms")
+    .max(600_000, "must be at most 600000 ms")
+    .default(5_000),
   WHISPER_RECORDER_INSERT: z
     .enum(["copy", "staging", "unnest"], { error: 'must be "copy", "staging" or "unnest"' })
     .default("copy"),
@@ -113,6 +119,8 @@ export interface Config {
   demo: boolean;
   /** WHISPER_DEMO_RATE: multiplier of the demo's event rate (1 = about 12 events a second). */
   demoRate: number;
+  /** How long POST /api/topics/{topic}/events waits for the broker before answering (WHISPER_PUBLISH_DEADLINE_MS). */
+  publishDeadlineMs: number;
   /** When a topic's recording counts as behind (health degraded, banners): WHISPER_RECORDER_LAG_SECONDS / _MESSAGES. */
   recorderLag: { seconds: number; messages: number };
 }
@@ -171,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     hostname,
     demo: e.WHISPER_DEMO,
     demoRate: e.WHISPER_DEMO_RATE,
+    publishDeadlineMs: e.WHISPER_PUBLISH_DEADLINE_MS,
     recorderLag: { seconds: e.WHISPER_RECORDER_LAG_SECONDS, messages: e.WHISPER_RECORDER_LAG_MESSAGES },
     recorderInsert: e.WHISPER_RECORDER_INSERT,
   };

@@ -5,9 +5,9 @@ import type { Runtime } from "./runtime";
  * Demo traffic for a first look at the dashboard (WHISPER_DEMO=1, or the button on the topics page):
  * realistic events on four topics, two of them ordered. On the in-process bus the ordered `demo.inventory`
  * topic fails on purpose for a moment every cycle, so a key stalls and the ordering board has something to
- * resume. Contract: start() is idempotent and creates missing demo topics; stop() ends the timers and resolves after
- * the last tick's publishes settled; nothing
- * here runs unless started; a failed publish is expected (stalls) and never stops the traffic.
+ * resume. Contract: start() is idempotent and creates missing demo topics; stop() ends the timers and resolves
+ * after the last tick's publishes settled; nothing here runs unless started; a failed publish is expected
+ * (stalls) and never stops the traffic.
  */
 
 const TOPICS = [
@@ -121,12 +121,9 @@ export class DemoTraffic {
   }
 
   #setFailing(failing: boolean): void {
-    try {
-      this.runtime.setFailing("demo.inventory", failing);
-      this.#failing = failing;
-    } catch {
-      // The topic was deleted meanwhile; the next start() recreates it.
-    }
+    this.#failing = failing;
+    // The topic may have been deleted meanwhile; the next start() recreates it.
+    this.runtime.setFailing("demo.inventory", failing).catch(() => (this.#failing = false));
   }
 }
 

@@ -2,11 +2,11 @@ import type { z } from "zod";
 import { listTopics } from "@/server/services/topics";
 import { browseMessages, getMessage } from "@/server/services/messages";
 import { replayMessage } from "@/server/services/replay";
-import { discardStalled, listStalled, resumeStalled } from "@/server/services/ordering";
+import { listStalled } from "@/server/services/ordering";
 import type { TopicSummary } from "@/server/services/types";
 import { wire, type Message } from "@/server/whisper";
 import { demoFor, type DemoStatus } from "../demo";
-import { currentRuntime, describe, getRuntime, redactUrl } from "../runtime";
+import { currentRuntime, describe, getRuntime, redactUrl, type PublishOutcome } from "../runtime";
 import type { Actor } from "./auth";
 import { badRequest, HttpProblem, notFound } from "./problem";
 import { readBody } from "./parse";
@@ -46,9 +46,7 @@ export async function removeTopic(name: string, actor: Actor): Promise<void> {
 }
 
 export async function setFailing(name: string, failing: boolean): Promise<{ failing: boolean }> {
-  const runtime = await getRuntime();
-  await runtime.ensureTopic(name);
-  runtime.setFailing(name, failing);
+  await (await getRuntime()).setFailing(name, failing);
   return { failing };
 }
 
@@ -62,7 +60,7 @@ export async function setDemo(running: boolean, actor: Actor): Promise<DemoStatu
   return running ? demo.start(actor) : demo.stop();
 }
 
-export type PublishOutcome = { id: string; status: "published" | "failed"; error?: { code: string; message: string } };
+export type { PublishOutcome };
 
 /** Largest request body POST /api/topics/{topic}/events accepts. */
 export const MAX_EVENTS_BYTES = 4 * 1024 * 1024;
@@ -102,24 +100,12 @@ export async function decodeEvents(request: Request): Promise<Message[]> {
   );
 }
 
-/** Publishes the events in order (ordering keys honoured by the core) and reports each outcome. */
+/**
+ * Publishes the events in order (ordering keys honoured by the core) and reports each outcome within the
+ * publish deadline (WHISPER_PUBLISH_DEADLINE_MS): published, failed, or pending.
+ */
 export async function publishEvents(topic: string, messages: Message[]): Promise<PublishOutcome[]> {
-  const runtime = await getRuntime();
-  await runtime.ensureTopic(topic);
-  // publish() hands each message to the core synchronously, so calling it in array order keeps the order.
-  const settled = await Promise.allSettled(messages.map((m) => runtime.publish(topic, m)));
-  return settled.map((result, i): PublishOutcome => {
-    if (result.status === "fulfilled") return { id: result.value, status: "published" };
-    const error = result.reason as { code?: unknown; message?: unknown };
-    return {
-      id: messages[i]!.id,
-      status: "failed",
-      error: {
-        code: typeof error?.code === "string" ? error.code : "ERR_UNKNOWN",
-        message: typeof error?.message === "string" ? error.message : String(result.reason),
-      },
-    };
-  });
+  return (await getRuntime()).publishAll(topic, messages);
 }
 
 export async function browse(query: z.output<typeof messagesQuery>) {
@@ -147,27 +133,14 @@ export async function stalled(topic: string | undefined) {
   return listStalled(topic);
 }
 
+/** Resumes a stalled entry: resent first on its key (nothing overtakes it), then the key flows on every replica. */
 export async function resume(stallId: string, actor: Actor) {
-  const runtime = await getRuntime();
-  return resumeStalled(
-    stallId,
-    actor,
-    (topic, key) => {
-      runtime.resume(topic, key);
-    },
-    async (topic, m) => {
-      await runtime.ensureTopic(topic);
-      return runtime.resend(topic, m);
-    },
-  );
+  return (await getRuntime()).resumeStall(stallId, actor);
 }
 
-/** Discards the stalled messages and unpauses the key in the core, so the key flows again. */
+/** Discards the stalled messages and unpauses the key in the core of every replica, so the key flows again. */
 export async function discard(stallId: string, actor: Actor) {
-  const runtime = await getRuntime();
-  return discardStalled(stallId, actor, (topic, key) => {
-    runtime.resume(topic, key);
-  });
+  return (await getRuntime()).discardStall(stallId, actor);
 }
 
 export async function subscriptions(topic: string | undefined) {

@@ -54,7 +54,7 @@ export function errorResponse(error: unknown): Response {
     });
   }
   if (error instanceof ConfigError || e.name === "ConfigError") return problemResponse(unavailable(e.message));
-  if (typeof e.status === "number" && e.status >= 400 && e.status < 500 && typeof e.code === "string") {
+  if (typeof e.status === "number" && ((e.status >= 400 && e.status < 500) || e.status === 503) && typeof e.code === "string") {
     const errors = Array.isArray(e.issues)
       ? (e.issues as Array<{ path?: unknown; message?: unknown }>).map((i) => ({
           path: String(i.path ?? ""),

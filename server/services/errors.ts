@@ -1,13 +1,14 @@
 import type { z } from "zod";
 
 /**
- * Errors the services throw for the caller's mistakes, each with the HTTP status the web server should
- * answer with. Anything else a service throws is a server-side failure (500/503).
+ * Errors the services and the runtime throw, each with the HTTP status the web server should answer with:
+ * the caller's mistakes (4xx) and a dependency that is unavailable (503). Anything else is a server-side
+ * failure (500).
  */
 export class ServiceError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 404 | 409,
+    readonly status: 400 | 404 | 409 | 503,
     /** Stable machine-readable code. */
     readonly code: string,
     options?: ErrorOptions,
@@ -44,6 +45,13 @@ export class NotFoundError extends ServiceError {
 export class ConflictError extends ServiceError {
   constructor(message: string) {
     super(message, 409, "conflict");
+  }
+}
+
+/** A dependency (the broker, the database) cannot do what was asked right now; retrying later may work. */
+export class UnavailableError extends ServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 503, "unavailable", options);
   }
 }
 

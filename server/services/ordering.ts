@@ -5,7 +5,6 @@ import type { Prisma } from "@/server/generated/prisma/client";
 import { splitBody, storedMessage } from "@/server/history/rows";
 import { audit } from "./audit";
 import { ConflictError, NotFoundError, parseInput } from "./errors";
-import type { PublishFn } from "./replay";
 import { topicNameSchema } from "./topics";
 import type { ResendResult, StalledEntry } from "./types";
 
@@ -101,6 +100,32 @@ export function appendToStall(topic: string, orderingKey: string, message: Messa
   return serialised(name, key, () => appendMessages(name, key, [message], error));
 }
 
+/** The (topic, ordering key) pairs with an open entry, with the error that stalled each: keys to keep paused. */
+export async function openStalledKeys(): Promise<Array<{ topic: string; orderingKey: string; error: string }>> {
+  const rows = await db().prisma.stall.findMany({
+    where: { status: { in: [...OPEN] } },
+    distinct: ["topic", "orderingKey"],
+    orderBy: [{ topic: "asc" }, { orderingKey: "asc" }, { createdAt: "asc" }],
+    select: { topic: true, orderingKey: true, error: true },
+  });
+  return rows;
+}
+
+/** Stores several rejected messages of one key at the end of its open entry, in order (idempotent by id). */
+export function appendMessagesToStall(topic: string, orderingKey: string, messages: readonly Message[], error: unknown): Promise<void> {
+  const name = parseInput(topicNameSchema, topic, "topic name");
+  const key = parseInput(keySchema, orderingKey, "ordering key");
+  return serialised(name, key, () => appendMessages(name, key, messages, error));
+}
+
+/** Marks a waiting message of the key's open entry as published (it went out after all); no-op otherwise. */
+export async function markStalledPublished(topic: string, orderingKey: string, messageId: string): Promise<void> {
+  await db().prisma.stalledMessage.updateMany({
+    where: { messageId, status: "stalled", stall: { topic, orderingKey, status: { in: [...OPEN] } } },
+    data: { status: "published", error: null },
+  });
+}
+
 const listSchema = z.strictObject({
   topic: topicNameSchema.optional(),
   /** "open" (default): entries still waiting (stalled, or failed on a resume); "all": resolved ones too. */
@@ -134,82 +159,121 @@ export async function listStalled(topic?: string, options: { status?: "open" | "
 }
 
 /**
- * Resumes the stalled key: calls resume(topic, key), then republishes the entry's waiting messages one at a
- * time in their original order, marking each published or failed, and stops at the first failure (the
- * rest stay stalled; the entry becomes "failed" and can be resumed again). All sent → entry "resumed".
- * Audited as `stall.resume`. Throws NotFoundError, ConflictError (entry not open, or a resume of it is
- * running in any process), or what resume() throws (nothing is changed then).
+ * Resends messages on an ordering key through the core, unpausing it first (injected by the runtime:
+ * `topic.resumeWith(key, messages)`): the messages go out in this order before anything published after the
+ * call. Returns one promise per message, in order.
  */
-export async function resumeStalled(
-  id: string,
-  actor: string,
-  resume: ResumeFn,
-  publish: PublishFn,
-): Promise<{ results: ResendResult[] }> {
+export type ResendFn = (topic: string, orderingKey: string, messages: Message[]) => Promise<Array<Promise<string>>>;
+
+export interface ResumeHooks {
+  resend: ResendFn;
+  /** Called once every message of the entry went out: the key may flow everywhere (other replicas unpause). */
+  resumed?(topic: string, orderingKey: string): void;
+}
+
+/**
+ * Resumes the stalled key: resends the entry's waiting messages in their original order through `resend`
+ * (nothing published meanwhile can overtake them) and marks each published or failed. At the first failure
+ * the rest stay stalled, the entry becomes "failed" (resume it again later) and the key is paused again by the
+ * core. Messages appended to the entry while the resend ran (another replica still had the key paused) are
+ * resent in a further round; the entry becomes "resumed" only when none is left, atomically with respect to
+ * appends, and then `resumed` is called. Audited as `stall.resume`. Throws NotFoundError, ConflictError (entry
+ * not open, or a resume of it is running in any process), or what resend throws (nothing is changed then).
+ */
+export async function resumeStalled(id: string, actor: string, hooks: ResumeHooks): Promise<{ results: ResendResult[] }> {
   const stallId = parseInput(stallIdSchema, id, "stall id");
   const who = parseInput(actorSchema, actor, "actor");
   const { prisma, pool } = db();
   const head = await prisma.stall.findUnique({ where: { id: stallId }, select: { topic: true, orderingKey: true } });
   if (!head) throw new NotFoundError("stall", stallId);
 
-  return serialised(head.topic, head.orderingKey, async () => {
-    // One resume per entry across processes: a session advisory lock held on a dedicated connection.
-    const lockConnection = await pool.connect();
-    let locked = false;
-    try {
-      const { rows } = await lockConnection.query<{ ok: boolean }>(
-        "SELECT pg_try_advisory_lock(hashtext('whisper.stall'), hashtext($1)) AS ok",
-        [stallId],
-      );
-      locked = rows[0]?.ok === true;
-      if (!locked) throw new ConflictError(`stall ${stallId} is being resumed`);
+  // One resume per entry across processes: a session advisory lock held on a dedicated connection.
+  const lockConnection = await pool.connect();
+  let locked = false;
+  try {
+    const { rows } = await lockConnection.query<{ ok: boolean }>(
+      "SELECT pg_try_advisory_lock(hashtext('whisper.stall'), hashtext($1)) AS ok",
+      [stallId],
+    );
+    locked = rows[0]?.ok === true;
+    if (!locked) throw new ConflictError(`stall ${stallId} is being resumed`);
 
-      const stall = await prisma.stall.findUnique({
-        where: { id: stallId },
-        include: { messages: { where: { status: { in: [...OPEN] } }, orderBy: { seq: "asc" } } },
+    const status = await prisma.stall.findUnique({ where: { id: stallId }, select: { status: true } });
+    if (!status) throw new NotFoundError("stall", stallId);
+    if (!(OPEN as readonly string[]).includes(status.status)) throw new ConflictError(`stall ${stallId} is already ${status.status}`);
+
+    const results: ResendResult[] = [];
+    let failed: ResendResult | undefined;
+    let remaining = 0;
+    for (;;) {
+      const waiting = await prisma.stalledMessage.findMany({
+        where: { stallId, status: { in: [...OPEN] } },
+        orderBy: { seq: "asc" },
       });
-      if (!stall) throw new NotFoundError("stall", stallId);
-      if (!(OPEN as readonly string[]).includes(stall.status)) throw new ConflictError(`stall ${stallId} is already ${stall.status}`);
-
-      resume(stall.topic, stall.orderingKey);
-      const results: ResendResult[] = [];
-      for (const m of stall.messages) {
-        try {
-          const message = storedMessage(m.attributes as Record<string, unknown>, m.data, m.dataText);
-          await publish(stall.topic, message);
-          await prisma.stalledMessage.update({
-            where: { stallId_seq: { stallId, seq: m.seq } },
-            data: { status: "published", error: null },
-          });
-          results.push({ seq: m.seq, id: m.messageId, status: "published" });
-        } catch (error) {
-          const text = describeError(error);
-          await prisma.stalledMessage.update({
-            where: { stallId_seq: { stallId, seq: m.seq } },
-            data: { status: "failed", error: text },
-          });
-          results.push({ seq: m.seq, id: m.messageId, status: "failed", error: text });
-          break;
+      if (waiting.length > 0) {
+        const sends = await hooks.resend(
+          head.topic,
+          head.orderingKey,
+          waiting.map((m) => storedMessage(m.attributes as Record<string, unknown>, m.data, m.dataText)),
+        );
+        const outcomes = await Promise.allSettled(sends);
+        const round: ResendResult[] = [];
+        for (const [i, m] of waiting.entries()) {
+          const outcome = outcomes[i]!;
+          if (outcome.status === "fulfilled") {
+            round.push({ seq: m.seq, id: m.messageId, status: "published" });
+          } else if (!failed) {
+            failed = { seq: m.seq, id: m.messageId, status: "failed", error: describeError(outcome.reason) };
+            round.push(failed);
+          } else remaining++;
         }
+        results.push(...round);
+        await markResent(stallId, round);
+        if (failed) break;
       }
-      const failed = results.find((r) => r.status === "failed");
-      await prisma.stall.update({ where: { id: stallId }, data: { status: failed ? "failed" : "resumed" } });
-      await audit(who, "stall.resume", stallId, {
-        topic: stall.topic,
-        orderingKey: stall.orderingKey,
-        published: results.length - (failed ? 1 : 0),
-        failed: failed ? { id: failed.id, error: failed.error } : null,
-        remaining: stall.messages.length - results.length,
-      });
-      return { results };
-    } finally {
-      if (locked) {
-        await lockConnection
-          .query("SELECT pg_advisory_unlock(hashtext('whisper.stall'), hashtext($1))", [stallId])
-          .catch(() => {});
-      }
-      lockConnection.release();
+      // Closed only when nothing is waiting, under the key's lock that appends take too.
+      if (await closeIfDrained(head.topic, head.orderingKey, stallId)) break;
     }
+    if (failed) await prisma.stall.update({ where: { id: stallId }, data: { status: "failed" } });
+    await audit(who, "stall.resume", stallId, {
+      topic: head.topic,
+      orderingKey: head.orderingKey,
+      published: results.length - (failed ? 1 : 0),
+      failed: failed ? { id: failed.id, error: failed.error } : null,
+      remaining,
+    });
+    if (!failed) hooks.resumed?.(head.topic, head.orderingKey);
+    return { results };
+  } finally {
+    if (locked) {
+      await lockConnection.query("SELECT pg_advisory_unlock(hashtext('whisper.stall'), hashtext($1))", [stallId]).catch(() => {});
+    }
+    lockConnection.release();
+  }
+}
+
+/** Stores the outcome of resent messages (published, or failed with its error). */
+async function markResent(stallId: string, outcomes: readonly ResendResult[]): Promise<void> {
+  const { prisma } = db();
+  const published = outcomes.filter((o) => o.status === "published").map((o) => o.seq);
+  if (published.length > 0) {
+    await prisma.stalledMessage.updateMany({ where: { stallId, seq: { in: published } }, data: { status: "published", error: null } });
+  }
+  for (const o of outcomes) {
+    if (o.status === "failed") {
+      await prisma.stalledMessage.update({ where: { stallId_seq: { stallId, seq: o.seq } }, data: { status: "failed", error: o.error ?? null } });
+    }
+  }
+}
+
+/** Marks the entry "resumed" if no message of it is waiting; false if some are (appended meanwhile). */
+async function closeIfDrained(topic: string, key: string, stallId: string): Promise<boolean> {
+  return db().prisma.$transaction(async (tx) => {
+    await lockKey(tx, topic, key);
+    const waiting = await tx.stalledMessage.count({ where: { stallId, status: { in: [...OPEN] } } });
+    if (waiting > 0) return false;
+    await tx.stall.update({ where: { id: stallId }, data: { status: "resumed" } });
+    return true;
   });
 }
 

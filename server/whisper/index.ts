@@ -48,6 +48,7 @@ export * from "./errors";
 export { defaults } from "./defaults";
 export { backoffDelay } from "./timing";
 export { getBus } from "./drivers/eventbus/bus";
+export { natsServerAddress } from "./drivers/nats/url";
 
 // Built-in drivers. Network drivers load their client libraries only when their scheme is first used.
 registerDriver("eventbus", async () => (await import("./drivers/eventbus/index")).eventbusDriver);

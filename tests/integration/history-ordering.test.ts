@@ -30,7 +30,10 @@ const delivered = new Map<string, string[]>();
 const writes: Promise<void>[] = [];
 
 const resume = (_topic: string, key: string) => void topic.resume(key);
-const publish = (_topic: string, m: Message) => topic.publish(m).get();
+/** As the runtime resumes: the core resends the messages first on their key (Topic.resumeWith). */
+const hooks = {
+  resend: async (_topic: string, key: string, messages: Message[]) => topic.resumeWith(key, messages).map((r) => r.get()),
+};
 
 /** Publishes like the runtime: a rejection because the key is paused is appended to the key's stall. */
 function publishKeyed(key: string, n: number, label: string): Promise<string>[] {
@@ -103,7 +106,7 @@ describe("stalled ordering keys", () => {
 
   it("resume resends them in the original order and closes the entry; audited", async () => {
     const [entry] = (await listStalled(TOPIC)).filter((e) => e.orderingKey === "k-order");
-    const { results } = await resumeStalled(entry!.id, "operator", resume, publish);
+    const { results } = await resumeStalled(entry!.id, "operator", hooks);
     expect(results.map((r) => [r.seq, r.status])).toEqual([1, 2, 3, 4, 5, 6].map((s) => [s, "published"]));
     const expectedOrder = entry!.messages.map((m) => m.id);
     await until(() => (delivered.get("k-order")?.length ?? 0) === 6);
@@ -114,18 +117,22 @@ describe("stalled ordering keys", () => {
     expect(closed.messages.every((m) => m.status === "published")).toBe(true);
     const [log] = await listAudit({ target: entry!.id });
     expect(log).toMatchObject({ actor: "operator", action: "stall.resume", details: { published: 6, failed: null, remaining: 0 } });
-    await expect(resumeStalled(entry!.id, "operator", resume, publish)).rejects.toBeInstanceOf(ConflictError);
+    await expect(resumeStalled(entry!.id, "operator", hooks)).rejects.toBeInstanceOf(ConflictError);
   });
 
   it("stops at the first failed resend, keeps the rest stalled, and finishes on the next resume", async () => {
     const ids = await stall("k-partial", 4, "p");
     const [entry] = (await listStalled(TOPIC)).filter((e) => e.orderingKey === "k-partial");
-    let sent = 0;
-    const failAfterTwo = async (t: string, m: Message) => {
-      if (++sent === 3) bus.setFailure(TOPIC, new PublishError("down again", true));
-      return publish(t, m);
+    // The broker goes down again after the first two resends went out.
+    const failAfterTwo = {
+      resend: async (_topic: string, key: string, messages: Message[]) => {
+        const firstTwo = topic.resumeWith(key, messages.slice(0, 2)).map((r) => r.get());
+        await Promise.all(firstTwo);
+        bus.setFailure(TOPIC, new PublishError("down again", true));
+        return [...firstTwo, ...topic.resumeWith(key, messages.slice(2)).map((r) => r.get())];
+      },
     };
-    const first = await resumeStalled(entry!.id, "operator", resume, failAfterTwo);
+    const first = await resumeStalled(entry!.id, "operator", failAfterTwo);
     await Promise.all(writes.splice(0)); // the re-pause is reported by the topic, like any pause
     expect(first.results.map((r) => r.status)).toEqual(["published", "published", "failed"]);
     expect(first.results[2]!.error).toContain("down again");
@@ -134,7 +141,7 @@ describe("stalled ordering keys", () => {
     expect(afterFirst.messages.map((m) => m.status)).toEqual(["published", "published", "failed", "stalled"]);
 
     bus.setFailure(TOPIC, undefined);
-    const second = await resumeStalled(entry!.id, "operator", resume, publish);
+    const second = await resumeStalled(entry!.id, "operator", hooks);
     expect(second.results.map((r) => [r.seq, r.status])).toEqual([
       [3, "published"],
       [4, "published"],
@@ -147,8 +154,8 @@ describe("stalled ordering keys", () => {
     await stall("k-race", 3, "r");
     const [entry] = (await listStalled(TOPIC)).filter((e) => e.orderingKey === "k-race");
     const outcomes = await Promise.allSettled([
-      resumeStalled(entry!.id, "a", resume, publish),
-      resumeStalled(entry!.id, "b", resume, publish),
+      resumeStalled(entry!.id, "a", hooks),
+      resumeStalled(entry!.id, "b", hooks),
     ]);
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
     const rejected = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
@@ -168,9 +175,9 @@ describe("stalled ordering keys", () => {
     expect((await listAudit({ target: entry!.id }))[0]).toMatchObject({ action: "stall.discard", details: { discarded: 3 } });
     expect(delivered.get("k-drop")).toBeUndefined();
     await expect(discardStalled(entry!.id, "operator")).rejects.toBeInstanceOf(ConflictError);
-    await expect(resumeStalled(entry!.id, "operator", resume, publish)).rejects.toBeInstanceOf(ConflictError);
+    await expect(resumeStalled(entry!.id, "operator", hooks)).rejects.toBeInstanceOf(ConflictError);
     await expect(discardStalled("missing", "operator")).rejects.toBeInstanceOf(NotFoundError);
-    await expect(resumeStalled("missing", "operator", resume, publish)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(resumeStalled("missing", "operator", hooks)).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it("survives a restart: entries are read back from the database", async () => {
@@ -178,7 +185,7 @@ describe("stalled ordering keys", () => {
     await closeDb(); // a new process would open a fresh pool and client
     const again = (await listStalled(TOPIC)).find((e) => e.orderingKey === "k-durable")!;
     expect(again.messages.map((m) => m.id.split("-")[0])).toEqual(["s1", "s2"]);
-    const { results } = await resumeStalled(again.id, "operator", resume, publish);
+    const { results } = await resumeStalled(again.id, "operator", hooks);
     expect(results.every((r) => r.status === "published")).toBe(true);
   });
 });

@@ -18,8 +18,6 @@ const TOKEN = /^[^\s.*>]+$/;
  */
 export function parseNatsUrl(url: URL, { wildcards }: { wildcards: boolean }): NatsUrl {
   const scheme = url.protocol.slice(0, -1);
-  const host = url.hostname || "127.0.0.1";
-  const port = url.port === "" ? defaults.nats.port : Number(url.port);
   let subject: string;
   try {
     subject = decodeURIComponent(url.pathname.replace(/^\/+/, ""));
@@ -40,10 +38,20 @@ export function parseNatsUrl(url: URL, { wildcards }: { wildcards: boolean }): N
         : `subject "${subject}" is not valid for publishing: tokens are non-empty, without spaces or wildcards`,
     );
   });
+  return { server: natsServerAddress(url), subject, params: url.searchParams };
+}
+
+/**
+ * The server and credentials of a `nats://` or `jetstream://` URL, as the drivers connect to it: a user
+ * without a password is a token. For code that needs its own connection to the same server.
+ */
+export function natsServerAddress(url: URL): ServerAddress {
+  const host = url.hostname || "127.0.0.1";
+  const port = url.port === "" ? defaults.nats.port : Number(url.port);
   const user = url.username ? decodeURIComponent(url.username) : undefined;
   const pass = url.password ? decodeURIComponent(url.password) : undefined;
   const hostport = `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`;
-  const server: ServerAddress = {
+  return {
     url: `nats://${hostport}`,
     hostport,
     user: pass === undefined ? undefined : user,
@@ -51,7 +59,6 @@ export function parseNatsUrl(url: URL, { wildcards }: { wildcards: boolean }): N
     token: pass === undefined ? user : undefined,
     key: `${hostport}|${user ?? ""}|${pass ?? ""}`,
   };
-  return { server, subject, params: url.searchParams };
 }
 
 /**
