@@ -41,7 +41,7 @@ export { pubAck } from "./middleware/pub-ack";
 export { subAck } from "./middleware/sub-ack";
 export { count } from "./middleware/count";
 export { retry, type RetryOptions } from "./middleware/retry";
-export { deadLetter, type DeadLetterOptions } from "./middleware/dead-letter";
+export { deadLetter, type DeadLetterOptions, type DeadLetterPublisher } from "./middleware/dead-letter";
 export { dedup, type DedupOptions } from "./middleware/dedup";
 export { timeout } from "./middleware/timeout";
 export * from "./errors";
