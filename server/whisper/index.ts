@@ -5,7 +5,13 @@
 import { registerDriver } from "./registry";
 
 export { openTopic, Topic, type TopicOptions, type PauseEvent } from "./topic";
-export { openSubscription, Subscription, type SubscriptionOptions, type Handler } from "./subscription";
+export {
+  openSubscription,
+  Subscription,
+  type SubscriptionOptions,
+  type Handler,
+  type ErrorListener,
+} from "./subscription";
 export { PublishResult } from "./publish-result";
 export {
   createMessage,
