@@ -45,7 +45,7 @@ export interface DriverTopic {
   close(): Promise<void>;
 }
 
-/** One delivery handed up by a driver. */
+/** One delivery handed up by a driver; the driver never changes it afterwards (a redelivery is a new one). */
 export interface DriverDelivery {
   readonly message: Message;
   /** Opaque handle passed back to sendAcks/sendNacks. */
