@@ -18,7 +18,7 @@ import {
   type Topic,
 } from "@/server/whisper";
 import { freePort } from "../support/net";
-import { deferred } from "../support/wait";
+import { deferred, nextMacrotask } from "../support/wait";
 
 /** The http driver's own guarantees, in its default "settled" mode, against live local servers. */
 
@@ -106,7 +106,7 @@ describe("http driver", () => {
     });
     const message = await arrived.promise;
     // The handler has the message but has not settled it: the sender is still waiting.
-    await new Promise((r) => setImmediate(r));
+    await nextMacrotask();
     expect(resolved).toBe(false);
     message.ack();
     expect(await published).toBe(message.id);
