@@ -162,11 +162,11 @@ class JetStreamTopic extends LeasedTopic {
     const { connection, encoded } = await this.prepare(messages, { msgId: true });
     const server = connection.address.url;
     const failures = new Map<number, unknown>();
+    const failed = (index: number, size: number) => (error: unknown) =>
+      void failures.set(index, this.#wrap(error, size, connection.maxPayload, server));
     await Promise.all(
       encoded.map((e, index) =>
-        this.js
-          .publish(this.subject, e.body, { headers: e.headers })
-          .then(undefined, (error: unknown) => void failures.set(index, this.#wrap(error, e.size, connection.maxPayload, server))),
+        this.js.publish(this.subject, e.body, { headers: e.headers }).then(undefined, failed(index, e.size)),
       ),
     );
     throwIfUnsent(failures, messages.length);
