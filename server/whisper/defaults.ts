@@ -55,6 +55,12 @@ export const defaults = {
      * at once (JetStream) does not hand it straight back to the subscription that is closing.
      */
     stopNackDelayMs: 1_000,
+    /**
+     * Backoff between receive calls after an error the driver calls retryable; retried until stopped (as
+     * go-cloud's Receive does), so a broker restart never ends a long-running receive(). Capped at 2 s so
+     * receiving resumes within seconds once the broker is back.
+     */
+    receiveRetry: { initialDelayMs: 100, maxDelayMs: 2_000 },
   },
 
   middleware: {

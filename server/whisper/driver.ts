@@ -24,16 +24,19 @@ export interface DriverCapabilities {
 export interface SendOptions {
   /** The caller asked for broker confirmation (pubAck): resolve only once the broker has the messages. */
   readonly confirm: boolean;
-  readonly signal?: AbortSignal;
 }
 
 export interface DriverTopic {
   readonly capabilities: DriverCapabilities;
   /**
-   * Sends the batch, in order. Resolves when every message has been handed over (and confirmed by the
-   * broker when `options.confirm`, or always for drivers whose protocol confirms). Rejects with a
-   * WhisperError if any message was not sent; the portable layer then decides whether to retry the batch
-   * using isRetryable(). Must not retry by itself. A driver may split the batch for the wire.
+   * Sends the batch, in order: messages of one ordering key reach the broker in batch order. Resolves when
+   * every message has been handed over (and confirmed by the broker when `options.confirm`, or always for
+   * drivers whose protocol confirms). If nothing or not every message was sent it rejects:
+   * - with a PartialSendError when it knows which messages were sent: their indices are absent from its
+   *   `failures`, every other index maps to that message's own error (retryable per isRetryable());
+   * - with any other error when the whole batch failed (or it cannot tell which messages were sent).
+   * The portable topic resolves what was sent and retries only what failed (by isRetryable() of each error).
+   * Must not retry by itself and must keep no state about earlier attempts. May split the batch for the wire.
    */
   sendBatch(messages: readonly Message[], options: SendOptions): Promise<void>;
   /** True if sending again may succeed (connection loss, timeout, throttling); false for permanent errors. */
@@ -42,31 +45,44 @@ export interface DriverTopic {
   close(): Promise<void>;
 }
 
-/** One delivery handed up by a driver. */
+/** One delivery handed up by a driver; the driver never changes it afterwards (a redelivery is a new one). */
 export interface DriverDelivery {
   readonly message: Message;
   /** Opaque handle passed back to sendAcks/sendNacks. */
   readonly ackId: unknown;
   /** 1 on first delivery. */
   readonly deliveryAttempt: number;
+  /** The broker's position of the message (e.g. a JetStream stream sequence), for drivers that have one. */
+  readonly sequence?: bigint | number;
 }
 
 export interface DriverSubscription {
   readonly capabilities: DriverCapabilities;
   /**
    * Returns between 1 and `maxMessages` deliveries, waiting until at least one is available. Returns an
-   * empty array only when `signal` is aborted or the subscription is closed. Must not throw for an empty
-   * poll; throws a WhisperError for a failure that the caller should see (e.g. the stream was deleted).
+   * empty array only when `signal` is aborted or the subscription is closed (at once if either is so when
+   * called). Must not throw for an empty poll; throws a WhisperError for a failure that the caller should
+   * see (e.g. the stream was deleted). The portable subscription calls it again after an error for which
+   * isRetryable() is true, with backoff, and surfaces any other error to the consumer.
    */
   receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]>;
-  /** Acknowledges deliveries. Unknown or already-acked ids are ignored. */
+  /**
+   * True if receiving again may succeed after `error` from receiveBatch (a transient failure). Optional:
+   * without it every receive error surfaces to the consumer.
+   */
+  isRetryable?(error: unknown): boolean;
+  /** Acknowledges deliveries. Unknown, duplicate or already-settled ids are ignored (never an error). */
   sendAcks(ackIds: readonly unknown[]): Promise<void>;
   /**
    * Hands deliveries back for redelivery after `delayMs` (0 = now). Drivers without capabilities.nack
-   * treat this as an ack (the message is dropped) — the portable layer documents that.
+   * treat this as an ack (the message is dropped, never delivered again). Unknown, duplicate or
+   * already-settled ids are ignored.
    */
   sendNacks(ackIds: readonly unknown[], delayMs: number): Promise<void>;
-  /** Stops receiving and releases resources; deliveries not acked are redelivered where the driver can. */
+  /**
+   * Stops receiving and releases resources; deliveries not acked are redelivered where the driver can. A
+   * pending receiveBatch resolves with []. Idempotent.
+   */
   close(): Promise<void>;
 }
 

@@ -24,6 +24,8 @@ export const ErrorCode = {
   HandlerTimeout: "ERR_HANDLER_TIMEOUT",
   Aborted: "ERR_ABORTED",
   AlreadyReceiving: "ERR_ALREADY_RECEIVING",
+  PartialSend: "ERR_PARTIAL_SEND",
+  SettlementFailed: "ERR_SETTLEMENT_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -92,6 +94,7 @@ export class TopicClosedError extends WhisperError {
   }
 }
 
+/** receive() or iteration was started on a subscription that is closed (or closing). */
 export class SubscriptionClosedError extends WhisperError {
   constructor(readonly subscription: string) {
     super(`subscription ${subscription} is closed`, ErrorCode.SubscriptionClosed);
@@ -166,6 +169,47 @@ export class HttpStatusError extends PublishError {
       code: status === 404 ? ErrorCode.NotFound : status === 413 ? ErrorCode.MessageTooLarge : ErrorCode.PublishFailed,
       retryAfterMs,
     });
+  }
+}
+
+/**
+ * What a driver's sendBatch throws when only part of a batch was sent: `failures` maps the index (in the batch)
+ * of every message that was not sent to its own error; every other message was sent. A message the driver did
+ * not try because another one failed first is listed with a retryable error. The portable topic resolves the
+ * sent messages and retries (or rejects) each failed one by its own error; callers of a Topic never see this
+ * error, only the per-message ones.
+ */
+export class PartialSendError extends WhisperError {
+  constructor(
+    readonly failures: ReadonlyMap<number, unknown>,
+    readonly batchSize: number,
+  ) {
+    const first = failures.values().next().value;
+    super(
+      `${failures.size} of ${batchSize} messages not sent (first: ${describe(first)})`,
+      ErrorCode.PartialSend,
+      { cause: first },
+    );
+  }
+}
+
+/**
+ * Sending acks or nacks to the broker failed. `operation` says which, `messageIds` the CloudEvents ids and
+ * `ackIds` the driver's handles of the messages concerned; `cause` is the driver's error. A lost ack means the
+ * message may be delivered again (at-least-once), a lost nack that it comes back only after its ack deadline.
+ */
+export class SettlementError extends WhisperError {
+  constructor(
+    readonly operation: "ack" | "nack",
+    readonly messageIds: readonly string[],
+    readonly ackIds: readonly unknown[],
+    cause: unknown,
+  ) {
+    super(
+      `sending ${operation}s for ${messageIds.length} message(s) failed (${describe(cause)}): ${messageIds.slice(0, 10).join(", ")}${messageIds.length > 10 ? ", …" : ""}`,
+      ErrorCode.SettlementFailed,
+      { cause },
+    );
   }
 }
 

@@ -5,7 +5,13 @@
 import { registerDriver } from "./registry";
 
 export { openTopic, Topic, type TopicOptions, type PauseEvent } from "./topic";
-export { openSubscription, Subscription, type SubscriptionOptions, type Handler } from "./subscription";
+export {
+  openSubscription,
+  Subscription,
+  type SubscriptionOptions,
+  type Handler,
+  type ErrorListener,
+} from "./subscription";
 export { PublishResult } from "./publish-result";
 export {
   createMessage,
@@ -41,7 +47,7 @@ export { pubAck } from "./middleware/pub-ack";
 export { subAck } from "./middleware/sub-ack";
 export { count } from "./middleware/count";
 export { retry, type RetryOptions } from "./middleware/retry";
-export { deadLetter, type DeadLetterOptions } from "./middleware/dead-letter";
+export { deadLetter, type DeadLetterOptions, type DeadLetterPublisher } from "./middleware/dead-letter";
 export { dedup, type DedupOptions } from "./middleware/dedup";
 export { timeout } from "./middleware/timeout";
 export * from "./errors";

@@ -223,13 +223,16 @@ export class ReceivedMessage extends Message {
   readonly deliveryAttempt: number;
   /** The driver's handle for acking this delivery. */
   readonly ackId: unknown;
+  /** The broker's position of this message (a JetStream stream sequence), when the driver has one. */
+  readonly sequence: bigint | number | undefined;
   #settler: Settler;
   #state: "pending" | "acked" | "nacked" = "pending";
 
-  constructor(message: Message, deliveryAttempt: number, ackId: unknown, settler: Settler) {
+  constructor(message: Message, deliveryAttempt: number, ackId: unknown, settler: Settler, sequence?: bigint | number) {
     super(message);
     this.deliveryAttempt = deliveryAttempt;
     this.ackId = ackId;
+    this.sequence = sequence;
     this.#settler = settler;
     Object.freeze(this);
   }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defaults } from "./defaults";
 import type { DriverCapabilities, DriverDelivery, DriverSubscription } from "./driver";
-import { AlreadyReceivingError, InvalidOptionsError } from "./errors";
+import { AlreadyReceivingError, InvalidOptionsError, SubscriptionClosedError } from "./errors";
 import { newId, ReceivedMessage, type Settler } from "./message";
 import {
   emptyCounters,
@@ -10,7 +10,10 @@ import {
   type ReceiveNext,
   type SubscriptionContext,
 } from "./middleware/types";
+import { KeyedRunner } from "./ordering/keyed-runner";
 import { resolveDriver } from "./registry";
+import { Settlements } from "./settlements";
+import { withRetries, type RetryPolicy } from "./timing";
 
 const positiveInt = z.number().int().positive();
 const subscriptionOptionsSchema = z.strictObject({
@@ -21,13 +24,25 @@ const subscriptionOptionsSchema = z.strictObject({
   ackDeadlineMs: positiveInt.optional(),
   drainTimeoutMs: z.number().int().nonnegative().optional(),
   startAt: z.union([z.date(), z.number().int().nonnegative()]).optional(),
+  retry: z
+    .strictObject({
+      initialDelayMs: z.number().int().nonnegative().optional(),
+      maxDelayMs: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
   use: z.array(z.custom<Middleware>((m) => typeof m === "object" && m !== null && "name" in m)).optional(),
-  onError: z.custom<(error: unknown, message: ReceivedMessage) => void>((f) => typeof f === "function").optional(),
+  onError: z.custom<ErrorListener>((f) => typeof f === "function").optional(),
   driver: z.record(z.string(), z.unknown()).optional(),
 });
 
 export type SubscriptionOptions = z.input<typeof subscriptionOptionsSchema>;
 export type Handler = (message: ReceivedMessage) => unknown;
+/**
+ * Hears what a subscription reports instead of throwing: a handler's error (with its message), a failed
+ * ack/nack send (a SettlementError naming the message ids; no message), and a receive error that is being
+ * retried (no message).
+ */
+export type ErrorListener = (error: unknown, message: ReceivedMessage | undefined) => void;
 
 /**
  * A portable subscription over a driver. Obtain one with openSubscription().
@@ -38,8 +53,13 @@ export type Handler = (message: ReceivedMessage) => unknown;
  * - a handler that throws, leaving its message unsettled, gets the message nacked (redelivered where the driver
  *   can); with subAck() a handler that returns acks;
  * - at most `maxOutstanding` messages are held (running, waiting for a key, or yielded and not settled);
- * - close() stops taking messages, lets running handlers finish for up to drainTimeoutMs, nacks what was
- *   received but never started, flushes acks and closes the driver.
+ * - a receive error the driver calls retryable is retried with the core's backoff until stopped (and
+ *   reported to onError); any other ends receive() (it rejects) or iteration (it throws);
+ * - a failed ack/nack send is reported to onError as a SettlementError, never thrown;
+ * - close() stops taking messages, lets running handlers and an active iterator finish for up to
+ *   drainTimeoutMs, nacks what was received but never started (or still held after that), flushes acks and
+ *   nacks, and only then closes the driver. receive() or iteration on a closed subscription throws
+ *   SubscriptionClosedError.
  */
 export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
   readonly url: string;
@@ -52,30 +72,23 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
     maxBatch: number;
     drainTimeoutMs: number;
   };
+  readonly #receiveRetry: RetryPolicy;
   readonly #middleware: readonly Middleware[];
-  readonly #onError: ((error: unknown, message: ReceivedMessage) => void) | undefined;
+  readonly #onError: ErrorListener | undefined;
   readonly #counters: Counters = emptyCounters();
   readonly #settleListeners: Array<(message: ReceivedMessage, outcome: "ack" | "nack") => void> = [];
   readonly #stop = new AbortController();
+  readonly #settlements: Settlements;
 
   #mode: "idle" | "receive" | "iterate" = "idle";
   #outstanding = 0;
   #roomWaiter: (() => void) | undefined;
-  #pendingAcks: unknown[] = [];
-  #pendingNacks = new Map<number, unknown[]>();
-  #settleScheduled = false;
-  #settling: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
+  /** Messages fetched by an iteration and not settled yet: each frees its maxOutstanding room when settled. */
+  readonly #iterated = new WeakSet<ReceivedMessage>();
+  /** The active async iteration: its fetched batch, the index in hand, and when its generator has ended. */
+  #iteration: { buffered: ReceivedMessage[]; next: number; ended: Promise<void> } | undefined;
 
-  // receive() state
-  #handle: ReceiveNext | undefined;
-  #running = 0;
-  #waiting: ReceivedMessage[] = [];
-  #waitingHead = 0;
-  /** Ordering keys with a handler running, each with the messages waiting behind it. */
-  readonly #busyKeys = new Map<string, ReceivedMessage[]>();
-  #idleWaiter: (() => void) | undefined;
-  readonly #runningMessages = new Set<ReceivedMessage>();
   /** Settles when the current receive() loop has stopped and drained. */
   #receiving: Promise<unknown> = Promise.resolve();
 
@@ -91,6 +104,8 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
       maxBatch: options.maxBatch ?? defaults.subscription.maxBatch,
       drainTimeoutMs: options.drainTimeoutMs ?? defaults.subscription.drainTimeoutMs,
     };
+    this.#receiveRetry = { attempts: Infinity, ...defaults.subscription.receiveRetry, ...options.retry };
+    this.#settlements = new Settlements(driver, this.name, (error) => this.#report(error, undefined));
     this.#middleware = options.use ?? [];
     for (const m of this.#middleware) {
       if (!m.receive) throw new InvalidOptionsError(`middleware ${m.name}() does not wrap receiving; use it on a topic`);
@@ -109,42 +124,72 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
 
   /**
    * Runs `handler` for every message until `signal` aborts or close() is called, then waits for running
-   * handlers (bounded by drainTimeoutMs). Rejects if the driver fails for good, or AlreadyReceivingError.
+   * handlers (bounded by drainTimeoutMs). Rejects with a receive error the driver does not call retryable,
+   * AlreadyReceivingError, or SubscriptionClosedError.
    */
   async receive(handler: Handler, { signal }: { signal?: AbortSignal } = {}): Promise<void> {
     this.#claim("receive");
-    this.#handle = this.#compose(handler);
+    const handle = this.#compose(handler);
+    const runner = new KeyedRunner<ReceivedMessage>(
+      this.#options.concurrency,
+      (message) =>
+        handle(message).catch((error: unknown) => {
+          if (message.settlement === "pending") message.nack();
+          this.#report(error, message);
+        }),
+      () => this.#released(),
+    );
     const stop = signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal;
-    const loop = this.#receiveLoop(stop);
+    const loop = this.#receiveLoop(stop, runner);
     this.#receiving = loop.catch(() => {});
     return loop;
   }
 
-  async #receiveLoop(stop: AbortSignal): Promise<void> {
+  async #receiveLoop(stop: AbortSignal, runner: KeyedRunner<ReceivedMessage>): Promise<void> {
     try {
       while (!stop.aborted) {
         const deliveries = await this.#pull(stop);
-        for (const delivery of deliveries) this.#dispatch(this.#wrap(delivery));
+        for (const delivery of deliveries) runner.dispatch(this.#wrap(delivery));
       }
     } finally {
-      await this.#drain();
+      // Nack what never started; hand back what handlers still hold after the drain timeout.
+      for (const message of runner.takeUnstarted()) {
+        message.nack(defaults.subscription.stopNackDelayMs);
+        this.#released();
+      }
+      const stuck = await runner.idle(this.#options.drainTimeoutMs);
+      for (const message of stuck) message.nack(defaults.subscription.stopNackDelayMs);
+      await this.#settlements.flush();
       this.#mode = "idle";
     }
   }
 
-  /** Yields messages until close() or until the loop exits; settle each with ack()/nack(). */
+  /**
+   * Yields messages until close() (no message is yielded after it) or a receive error; settle each with
+   * ack()/nack(). Leaving the loop nacks what was fetched and not yet settled.
+   */
   async *[Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
     this.#claim("iterate");
-    let buffered: ReceivedMessage[] = [];
-    let next = 0;
+    let ended!: () => void;
+    const iteration = { buffered: [] as ReceivedMessage[], next: 0, ended: new Promise<void>((r) => (ended = r)) };
+    this.#iteration = iteration;
+    const stop = this.#stop.signal;
     try {
-      while (!this.#stop.signal.aborted) {
-        buffered = (await this.#pull(this.#stop.signal)).map((d) => this.#wrap(d));
-        for (next = 0; next < buffered.length; next++) yield buffered[next]!;
+      while (!stop.aborted) {
+        iteration.buffered = (await this.#pull(stop)).map((d) => {
+          const message = this.#wrap(d);
+          this.#iterated.add(message);
+          return message;
+        });
+        for (iteration.next = 0; iteration.next < iteration.buffered.length && !stop.aborted; iteration.next++) {
+          yield iteration.buffered[iteration.next]!;
+        }
       }
     } finally {
-      for (let i = next; i < buffered.length; i++) buffered[i]!.nack(defaults.subscription.stopNackDelayMs);
+      this.#giveBack(iteration);
+      if (this.#iteration === iteration) this.#iteration = undefined;
       this.#mode = "idle";
+      ended();
     }
   }
 
@@ -152,8 +197,8 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stop.abort();
-      await this.#receiving;
-      await this.#flushSettlements();
+      await Promise.all([this.#receiving, this.#iterationEnded()]);
+      await this.#settlements.close();
       await this.#driver.close();
     })();
     return this.#closing;
@@ -161,49 +206,43 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
 
   /** @internal Settler: called by ReceivedMessage.ack(). */
   ack(message: ReceivedMessage): void {
-    this.#pendingAcks.push(message.ackId);
+    this.#settlements.ack(message);
     this.#settled(message, "ack");
   }
 
   /** @internal Settler: called by ReceivedMessage.nack(). */
   nack(message: ReceivedMessage, delayMs = 0): void {
-    let ids = this.#pendingNacks.get(delayMs);
-    if (!ids) this.#pendingNacks.set(delayMs, (ids = []));
-    ids.push(message.ackId);
+    this.#settlements.nack(message, delayMs);
     this.#settled(message, "nack");
   }
 
   #settled(message: ReceivedMessage, outcome: "ack" | "nack"): void {
     for (const listener of this.#settleListeners) listener(message, outcome);
-    if (this.#mode === "iterate") this.#released();
-    if (!this.#settleScheduled) {
-      this.#settleScheduled = true;
-      setImmediate(() => void this.#flushSettlements());
+    if (this.#iterated.delete(message)) this.#released();
+  }
+
+  /** Waits (up to drainTimeoutMs) for an active iteration to end; if it does not, gives back what it holds. */
+  async #iterationEnded(): Promise<void> {
+    const iteration = this.#iteration;
+    if (!iteration) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      iteration.ended.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.#options.drainTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) this.#giveBack(iteration);
+  }
+
+  /** Nacks (with the stop delay) every message of the iteration's batch from the one in hand on, if unsettled. */
+  #giveBack(iteration: { buffered: ReceivedMessage[]; next: number }): void {
+    for (let i = iteration.next; i < iteration.buffered.length; i++) {
+      iteration.buffered[i]!.nack(defaults.subscription.stopNackDelayMs);
     }
   }
 
-  /** Sends batched acks and nacks to the driver; settlement errors are reported, never thrown. */
-  #flushSettlements(): Promise<void> {
-    this.#settleScheduled = false;
-    const acks = this.#pendingAcks;
-    const nacks = this.#pendingNacks;
-    if (acks.length === 0 && nacks.size === 0) return this.#settling;
-    this.#pendingAcks = [];
-    this.#pendingNacks = new Map();
-    const work = this.#settling.then(async () => {
-      try {
-        if (acks.length > 0) await this.#driver.sendAcks(acks);
-        for (const [delay, ids] of nacks) await this.#driver.sendNacks(ids, delay);
-      } catch (error) {
-        // A lost ack means a redelivery (at-least-once), never a lost message; report it and go on.
-        this.#report(error, undefined);
-      }
-    });
-    this.#settling = work;
-    return work;
-  }
-
   #claim(mode: "receive" | "iterate"): void {
+    if (this.#closing) throw new SubscriptionClosedError(this.name);
     if (this.#mode !== "idle") throw new AlreadyReceivingError(this.name);
     this.#mode = mode;
   }
@@ -226,10 +265,13 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
 
   #wrap(delivery: DriverDelivery): ReceivedMessage {
     this.#outstanding++;
-    return new ReceivedMessage(delivery.message, delivery.deliveryAttempt, delivery.ackId, this);
+    return new ReceivedMessage(delivery.message, delivery.deliveryAttempt, delivery.ackId, this, delivery.sequence);
   }
 
-  /** Waits for room under maxOutstanding, then pulls one batch (empty when stopped). */
+  /**
+   * Waits for room under maxOutstanding, then pulls one batch (empty when stopped), retrying receive errors
+   * the driver calls retryable with the core's backoff until stopped; any other error is thrown.
+   */
   async #pull(signal: AbortSignal): Promise<DriverDelivery[]> {
     while (this.#outstanding >= this.#options.maxOutstanding && !signal.aborted) {
       await new Promise<void>((resolve) => {
@@ -244,13 +286,23 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
     }
     if (signal.aborted) return [];
     const room = Math.min(this.#options.maxBatch, this.#options.maxOutstanding - this.#outstanding);
-    const deliveries = await this.#driver.receiveBatch(room, signal);
+    let deliveries: DriverDelivery[];
+    try {
+      deliveries = await withRetries(
+        () => this.#driver.receiveBatch(room, signal),
+        this.#receiveRetry,
+        (error) => this.#driver.isRetryable?.(error) ?? false,
+        { signal, onRetry: (error) => this.#report(error, undefined) },
+      );
+    } catch (error) {
+      if (signal.aborted) return [];
+      throw error;
+    }
     if (signal.aborted && deliveries.length > 0) {
       // Stopped while the batch arrived: hand it back.
-      await this.#driver.sendNacks(
-        deliveries.map((d) => d.ackId),
-        defaults.subscription.stopNackDelayMs,
-      );
+      for (const d of deliveries) {
+        this.#settlements.nack({ id: d.message.id, ackId: d.ackId }, defaults.subscription.stopNackDelayMs);
+      }
       return [];
     }
     return deliveries;
@@ -265,87 +317,13 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
     }
   }
 
-  /** Routes a new message: behind its key if the key is busy, else running or waiting for a slot. */
-  #dispatch(message: ReceivedMessage): void {
-    const key = message.orderingKey;
-    if (key !== undefined) {
-      const behind = this.#busyKeys.get(key);
-      if (behind) return void behind.push(message);
-      this.#busyKeys.set(key, []);
-    }
-    this.#startOrWait(message);
-  }
-
-  #startOrWait(message: ReceivedMessage): void {
-    if (this.#running < this.#options.concurrency) this.#start(message);
-    else this.#waiting.push(message);
-  }
-
-  #start(message: ReceivedMessage): void {
-    this.#running++;
-    this.#runningMessages.add(message);
-    this.#handle!(message).then(
-      () => this.#finished(message),
-      (error) => {
-        if (message.settlement === "pending") message.nack();
-        this.#report(error, message);
-        this.#finished(message);
-      },
-    );
-  }
-
-  #finished(message: ReceivedMessage): void {
-    this.#running--;
-    this.#runningMessages.delete(message);
-    this.#released();
-    const key = message.orderingKey;
-    if (key !== undefined) {
-      const behind = this.#busyKeys.get(key);
-      if (behind && behind.length > 0) this.#startOrWait(behind.shift()!);
-      else this.#busyKeys.delete(key);
-    }
-    while (this.#running < this.#options.concurrency && this.#waitingHead < this.#waiting.length) {
-      const next = this.#waiting[this.#waitingHead++]!;
-      if (this.#waitingHead === this.#waiting.length) {
-        this.#waiting = [];
-        this.#waitingHead = 0;
-      }
-      this.#start(next);
-    }
-    if (this.#running === 0 && this.#idleWaiter) {
-      const wake = this.#idleWaiter;
-      this.#idleWaiter = undefined;
-      wake();
-    }
-  }
-
-  /** After receive() stops: nack what never started, wait for running handlers up to drainTimeoutMs. */
-  async #drain(): Promise<void> {
-    const unstarted = this.#waiting.slice(this.#waitingHead);
-    this.#waiting = [];
-    this.#waitingHead = 0;
-    for (const behind of this.#busyKeys.values()) unstarted.push(...behind.splice(0));
-    for (const message of unstarted) {
-      message.nack(defaults.subscription.stopNackDelayMs);
-      this.#released();
-    }
-    if (this.#running > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => (this.#idleWaiter = resolve)),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.#options.drainTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      // Handlers still running after the drain timeout: hand their messages back rather than hold them.
-      for (const message of this.#runningMessages) message.nack(defaults.subscription.stopNackDelayMs);
-    }
-    await this.#flushSettlements();
-  }
-
+  /** Hands an error to onError; a listener that throws does not stop the subscription (listeners own their errors). */
   #report(error: unknown, message: ReceivedMessage | undefined): void {
-    if (this.#onError && message) this.#onError(error, message);
+    try {
+      this.#onError?.(error, message);
+    } catch {
+      // See above.
+    }
   }
 }
 

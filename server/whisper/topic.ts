@@ -6,16 +6,14 @@ import {
   InvalidOptionsError,
   OrderingKeyPausedError,
   OrderingNotEnabledError,
-  PublishError,
   TopicClosedError,
-  WhisperError,
 } from "./errors";
 import { createMessage, Message, type MessageInit } from "./message";
 import { emptyCounters, type Counters, type Middleware, type PublishNext, type PublishOptions } from "./middleware/types";
 import { KeyQueues, takeWithin, type PausedKey, type Pending } from "./ordering/key-queues";
 import { PublishResult } from "./publish-result";
 import { resolveDriver } from "./registry";
-import { backoffDelay, sleep } from "./timing";
+import { sendSettling } from "./send";
 
 const positiveInt = z.number().int().positive();
 const topicOptionsSchema = z.strictObject({
@@ -320,43 +318,13 @@ export class Topic {
     let bytes = 0;
     for (const p of batch) bytes += p.size;
     try {
-      const messages = batch.map((p) => p.message);
-      const confirm = batch.some((p) => p.confirm);
-      const error = await this.#sendWithRetry(messages, confirm);
-      if (error === undefined) {
-        for (const p of batch) p.resolve(p.message.id);
-      } else if (ordered) {
-        this.#pause(key, error, batch);
-      } else {
-        for (const p of batch) p.reject(error);
-      }
+      const failed = await sendSettling(this.#driver, batch, { ordered, retry: this.#retry, topic: this.url });
+      if (failed) this.#pause(key, failed.error, failed.rest);
     } finally {
       if (ordered) this.#keys.finish(key);
       else this.#batchesInFlight--;
       this.#release(batch.length, bytes);
       if (this.#outstandingMessages > 0) this.#dispatch();
-    }
-  }
-
-  /** Resolves to undefined on success, or to the final error (coded) after the retries. */
-  async #sendWithRetry(messages: Message[], confirm: boolean): Promise<unknown> {
-    const { attempts, initialDelayMs, maxDelayMs } = this.#retry;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#driver.sendBatch(messages, { confirm });
-        return undefined;
-      } catch (error) {
-        const retryable = this.#driver.isRetryable(error);
-        if (!retryable || attempt >= attempts) {
-          return error instanceof WhisperError
-            ? error
-            : new PublishError(`publish to ${this.url} failed: ${(error as Error)?.message ?? error}`, retryable, {
-                cause: error,
-              });
-        }
-        const hinted = error instanceof PublishError ? (error.retryAfterMs ?? 0) : 0;
-        await sleep(Math.max(backoffDelay(attempt, initialDelayMs, maxDelayMs), Math.min(hinted, maxDelayMs)));
-      }
     }
   }
 

@@ -1,5 +1,4 @@
 import { getBus, newId, PublishError } from "@/server/whisper";
-import { eventbusCapabilities } from "@/server/whisper/drivers/eventbus";
 import type { ConformanceHarness } from "./harness";
 import { runConformance } from "./suite";
 
@@ -7,7 +6,7 @@ const bus = `conformance-${newId()}`;
 
 const harness: ConformanceHarness = {
   name: "eventbus",
-  capabilities: eventbusCapabilities,
+  capabilities: { nack: true, redelivery: true, ordering: true, persistence: false, sharedSubscriptions: true },
   capabilityReasons: {
     persistence: "the in-process bus keeps messages only for subscriptions that exist (nothing is stored)",
   },

@@ -22,6 +22,10 @@ export interface FailingTopic extends HarnessTopic {
 export interface ConformanceHarness {
   /** Shown in test titles, e.g. "nats". */
   name: string;
+  /**
+   * The capabilities this driver must declare, written out in the driver's test file (never copied from the
+   * driver): the suite checks the driver declares exactly these, and switches its tests on them.
+   */
   capabilities: DriverCapabilities;
   /** Why each missing capability is missing, e.g. { nack: "core NATS is at-most-once" }. */
   capabilityReasons: Partial<Record<keyof DriverCapabilities, string>>;
@@ -39,8 +43,6 @@ export interface ConformanceHarness {
   /** Extra options the driver needs on every topic/subscription (e.g. a short ack deadline for tests). */
   topicOptions?: TopicOptions;
   subscriptionOptions?: SubscriptionOptions;
-  /** Time for a new subscription to become live before the suite publishes (ms; 0 when open() suffices). */
-  subscribeSettleMs?: number;
   /** Ack deadline used for the redelivery-after-timeout test (ms); must be honoured by the driver. */
   ackDeadlineMs?: number;
 }

@@ -1,6 +1,5 @@
 import http from "node:http";
 import { newId, openSubscription, type Subscription } from "@/server/whisper";
-import { httpCapabilities } from "@/server/whisper/drivers/http";
 import type { ConformanceHarness } from "./harness";
 import { runConformance } from "./suite";
 import { freePort } from "../support/net";
@@ -55,7 +54,7 @@ function harnessFor(
   const base = () => `http://127.0.0.1:${port}`;
   return {
     name: `http (${mode} mode, subscription respond=${respond})`,
-    capabilities: httpCapabilities,
+    capabilities: { nack: true, redelivery: true, ordering: true, persistence: false, sharedSubscriptions: true },
     capabilityReasons: {
       persistence: "an HTTP receiver keeps nothing when nobody listens: the sender's publish fails (after its retries)",
     },

@@ -1,25 +1,17 @@
 import { createMessage, newId, openTopic, pubAck, type Topic } from "@/server/whisper";
-import { natsCapabilities, natsCapabilityReasons, natsConnections } from "@/server/whisper/drivers/nats";
-import { TestNatsServer } from "../support/nats-server";
+import { natsCapabilityReasons } from "@/server/whisper/drivers/nats";
+import { connectionState, TestNatsServer } from "../support/nats-server";
 import type { ConformanceHarness } from "./harness";
 import { runConformance } from "./suite";
 
 const SHARED = "nats://127.0.0.1:4222";
 
-/** Waits until the pooled connection to `server` reports connected (or disconnected), polling. */
-async function connectionState(server: string, connected: boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (natsConnections().some((c) => c.server === server && c.connected === connected)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`connection to ${server} never became ${connected ? "connected" : "disconnected"}`);
-}
 
 let own: TestNatsServer | undefined;
 
 const harness: ConformanceHarness = {
   name: "nats",
-  capabilities: natsCapabilities,
+  capabilities: { nack: false, redelivery: false, ordering: true, persistence: false, sharedSubscriptions: true },
   capabilityReasons: natsCapabilityReasons,
   async teardown() {
     await own?.dispose();

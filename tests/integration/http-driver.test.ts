@@ -18,15 +18,9 @@ import {
   type Topic,
 } from "@/server/whisper";
 import { freePort } from "../support/net";
+import { deferred, nextMacrotask } from "../support/wait";
 
 /** The http driver's own guarantees, in its default "settled" mode, against live local servers. */
-
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** A plain server whose answers the test scripts; records each request. */
 async function scriptedServer(answer: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => void) {
@@ -112,7 +106,7 @@ describe("http driver", () => {
     });
     const message = await arrived.promise;
     // The handler has the message but has not settled it: the sender is still waiting.
-    await new Promise((r) => setImmediate(r));
+    await nextMacrotask();
     expect(resolved).toBe(false);
     message.ack();
     expect(await published).toBe(message.id);
@@ -199,6 +193,49 @@ describe("http driver", () => {
     const t = await topic(`${server.url}/hook`);
     await t.publish({ data: 1 });
     expect(server.seen.length).toBe(3);
+  });
+
+  it("when part of a batch fails for good, resolves what was acked and sends nothing twice", async () => {
+    const server = await scriptedServer((_req, res, n) => {
+      res.writeHead(server.seen[n - 1]!.body === "B" ? 422 : 204).end();
+    });
+    cleanups.push(server.close);
+    const t = await topic(`${server.url}/hook?mode=binary`, { retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 2 } });
+    const outcomes = await Promise.allSettled(["A", "B", "C"].map((data) => t.publish({ data })));
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ status: 422, retryable: false });
+    expect(server.seen.map((r) => r.body).sort()).toEqual(["A", "B", "C"]);
+  });
+
+  it("resends only the unacked messages of a batch that failed in part, each key in order", async () => {
+    let failedOnce = false;
+    const server = await scriptedServer((_req, res, n) => {
+      const flaky = server.seen[n - 1]!.body === "k2" && !failedOnce;
+      if (flaky) failedOnce = true;
+      res.writeHead(flaky ? 503 : 204).end();
+    });
+    cleanups.push(server.close);
+    const t = await topic(`${server.url}/hook`, { ordering: true, retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 2 } });
+    const keyed = ["k1", "k2", "k3"].map((data) => t.publish({ orderingKey: "k", data }));
+    const loose = ["u1", "u2"].map((data) => t.publish({ data }));
+    await Promise.all([...keyed, ...loose]);
+    const bodies = server.seen.map((r) => r.body);
+    expect(bodies.filter((b) => b.startsWith("k"))).toEqual(["k1", "k2", "k2", "k3"]);
+    expect(bodies.filter((b) => b.startsWith("u")).sort()).toEqual(["u1", "u2"]);
+  });
+
+  it("pauses an ordering key at a permanent failure: what was acked before stays resolved, nothing behind is sent", async () => {
+    const server = await scriptedServer((_req, res, n) => {
+      res.writeHead(server.seen[n - 1]!.body === "k2" ? 422 : 204).end();
+    });
+    cleanups.push(server.close);
+    const t = await topic(`${server.url}/hook`, { ordering: true });
+    const outcomes = await Promise.allSettled(["k1", "k2", "k3"].map((data) => t.publish({ orderingKey: "k", data })));
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "rejected"]);
+    for (const outcome of outcomes.slice(1)) {
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: ErrorCode.OrderingKeyPaused });
+    }
+    expect(server.seen.map((r) => r.body)).toEqual(["k1", "k2"]);
   });
 
   it("fails permanently on another 4xx, without retrying, carrying status and problem body", async () => {

@@ -15,19 +15,9 @@ import {
   type ReceivedMessage,
   type Subscription,
 } from "@/server/whisper";
-import { natsConnections } from "@/server/whisper/drivers/nats";
-import { TestNatsServer } from "../support/nats-server";
+import { connectionState, TestNatsServer } from "../support/nats-server";
 
 const CODES = new Set<string>(Object.values(ErrorCode).filter((code) => code !== ErrorCode.Unknown));
-
-/** Polls until the pooled connection to `server` is (dis)connected. */
-async function connectionState(server: string, connected: boolean): Promise<void> {
-  for (let i = 0; i < 800; i++) {
-    if (natsConnections().some((c) => c.server === server && c.connected === connected)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`connection to ${server} never became ${connected ? "connected" : "disconnected"}`);
-}
 
 /** Receives (handler acks via subAck) until `done()` says so; fails after `ms` without progress. */
 async function receiveUntil(

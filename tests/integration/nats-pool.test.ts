@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMessage, openSubscription, openTopic, pubAck, type ReceivedMessage } from "@/server/whisper";
 import { natsConnections } from "@/server/whisper/drivers/nats";
-import { TestNatsServer } from "../support/nats-server";
-
-async function connectionState(server: string, connected: boolean): Promise<void> {
-  for (let i = 0; i < 800; i++) {
-    if (natsConnections().some((c) => c.server === server && c.connected === connected)) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`connection to ${server} never became ${connected ? "connected" : "disconnected"}`);
-}
+import { connectionState, TestNatsServer } from "../support/nats-server";
 
 describe("NATS connection pool (own nats-server)", () => {
   let server: TestNatsServer;

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { natsConnections } from "@/server/whisper/drivers/nats";
 import { freePort } from "./net";
+import { waitFor } from "./wait";
 
 const BINARY = "/usr/sbin/nats-server";
 
@@ -62,12 +64,13 @@ export class TestNatsServer {
     child.once("exit", () => {
       if (this.#child === child) this.#child = undefined;
     });
-    for (let i = 0; i < 200; i++) {
-      if (this.#child !== child) throw new Error(`nats-server on port ${this.port} exited at start`);
-      if (await accepts(this.port)) return;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`nats-server on port ${this.port} did not start`);
+    await waitFor(
+      async () => {
+        if (this.#child !== child) throw new Error(`nats-server on port ${this.port} exited at start`);
+        return accepts(this.port);
+      },
+      { timeoutMs: 5_000, everyMs: 25, what: `nats-server on port ${this.port} accepting connections` },
+    );
   }
 
   /** Stops the server by PID (`SIGKILL` = crash, `SIGTERM` = clean) and waits for it to exit. */
@@ -85,4 +88,13 @@ export class TestNatsServer {
     await this.stop();
     rmSync(this.storeDir, { recursive: true, force: true });
   }
+}
+
+/** Waits until the pooled core connection to `server` (`nats://host:port`) is connected, or disconnected. */
+export async function connectionState(server: string, connected: boolean, timeoutMs = 20_000): Promise<void> {
+  await waitFor(() => natsConnections().some((c) => c.server === server && c.connected === connected), {
+    timeoutMs,
+    everyMs: 25,
+    what: `connection to ${server} ${connected ? "connected" : "disconnected"}`,
+  });
 }

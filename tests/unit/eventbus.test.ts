@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createMessage, ErrorCode, getBus, newId, openSubscription, openTopic } from "@/server/whisper";
+import { waitFor } from "../support/wait";
 
 describe("eventbus subscription figures", () => {
   it("reports per subscription what waits, what is handed out, and what was redelivered", async () => {
@@ -14,7 +15,7 @@ describe("eventbus subscription figures", () => {
     const first = (await iterator.next()).value!;
     expect(getBus(bus).subscriptionStats("figures")).toEqual([{ name: "worker", queued: 3, inFlight: 2, redelivered: 0 }]);
     first.nack();
-    await new Promise((r) => setImmediate(r));
+    await waitFor(() => getBus(bus).subscriptionStats("figures")[0]!.redelivered === 1, { what: "the nack reaching the bus" });
     expect(getBus(bus).subscriptionStats("figures")[0]).toMatchObject({ inFlight: 1, redelivered: 1 });
     await iterator.return!();
     await sub.close();

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   count,
   createMessage,
@@ -14,9 +14,9 @@ import {
   type Message,
   type ReceivedMessage,
   type SubscriptionOptions,
+  type Topic,
 } from "@/server/whisper";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { deferred, waitFor } from "../support/wait";
 
 /** A fresh in-process topic + subscription, and a way to receive until `count` handler calls ended. */
 async function pair(options: SubscriptionOptions) {
@@ -32,7 +32,7 @@ async function pair(options: SubscriptionOptions) {
         try {
           await handler(m);
         } finally {
-          if (++n === calls) setTimeout(() => stop.abort(), 20);
+          if (++n === calls) stop.abort();
         }
       },
       { signal: stop.signal },
@@ -73,10 +73,11 @@ describe("middleware", () => {
     expect(calls).toBe(3);
   });
 
-  it("deadLetter() moves a message that keeps failing, with reason, original topic and id", async () => {
+  it("deadLetter() publishes a message that keeps failing through the topic it is given, and leaves that topic open", async () => {
     const dlUrl = `eventbus:dead-${newId()}?bus=unit`;
     const dlSub = await openSubscription(dlUrl, { use: [subAck()] });
-    const { url, topic, run } = await pair({ use: [subAck(), deadLetter(dlUrl, { after: 3 })] });
+    const dlTopic = await openTopic(dlUrl);
+    const { url, sub, topic, run } = await pair({ use: [subAck(), deadLetter(dlTopic, { after: 3 })] });
     const poison = createMessage({ data: "poison" });
     await topic.publish(poison);
     const attempts: number[] = [];
@@ -86,6 +87,7 @@ describe("middleware", () => {
     });
     expect(attempts).toEqual([1, 2, 3]);
     const stop = new AbortController();
+    const deadline = setTimeout(() => stop.abort(), 5_000);
     let dead: Message | undefined;
     await dlSub.receive(
       (m) => {
@@ -94,12 +96,53 @@ describe("middleware", () => {
       },
       { signal: stop.signal },
     );
+    clearTimeout(deadline);
     expect(dead).toMatchObject({ id: poison.id, data: "poison" });
     expect(dead!.extensions).toMatchObject({
       deadletterreason: "cannot handle this",
       originaltopic: new URL(url).href,
       originalid: poison.id,
     });
+    // The caller owns the dead-letter topic: closing the subscription leaves it open and usable.
+    await sub.close();
+    expect(dlTopic.closed).toBe(false);
+    await expect(dlTopic.publish(createMessage({ data: "still open" }))).resolves.toBeTypeOf("string");
+    await Promise.all([dlTopic.close(), dlSub.close()]);
+  });
+
+  it("deadLetter() lets the original failure through when the dead-letter publish fails, so the message comes back", async () => {
+    const closedTopic: Topic = await openTopic(`eventbus:dead-${newId()}?bus=unit`);
+    await closedTopic.close();
+    const { topic, run } = await pair({ use: [subAck(), deadLetter(closedTopic, { after: 1 })] });
+    await topic.publish(createMessage({ data: "poison" }));
+    const attempts: number[] = [];
+    await run(2, (m) => {
+      attempts.push(m.deliveryAttempt);
+      throw new Error("cannot handle this");
+    });
+    expect(attempts).toEqual([1, 2]);
+  });
+
+  it("middleware factories reject bad options with InvalidOptionsError", async () => {
+    const topic = await openTopic(`eventbus:dead-${newId()}?bus=unit`);
+    const factories = [
+      () => retry({ attempts: 0 }),
+      () => dedup({ window: 0 }),
+      () => dedup({ maxIds: 1.5 }),
+      () => timeout(0),
+      () => deadLetter(topic, { after: 0 }),
+      () => deadLetter(undefined as unknown as Topic),
+    ];
+    for (const make of factories) {
+      let error: unknown;
+      try {
+        make();
+      } catch (e) {
+        error = e;
+      }
+      expect(error, make.toString()).toMatchObject({ code: ErrorCode.InvalidOptions });
+    }
+    await topic.close();
   });
 
   it("dedup() hands a repeated id to the handler once, and only once acked", async () => {
@@ -118,7 +161,7 @@ describe("middleware", () => {
       { signal: stop.signal },
     );
     // Three copies + the redelivery of the failed one = 4 settlements (1 nack, 3 acks).
-    while (sub.stats().acked + sub.stats().nacked < 4) await sleep(5);
+    await waitFor(() => sub.stats().acked + sub.stats().nacked === 4, { what: "4 settlements" });
     stop.abort();
     await receiving;
     // 1st copy failed (nacked, redelivered), 2nd handled, 3rd and the redelivery acked without the handler.
@@ -127,6 +170,15 @@ describe("middleware", () => {
   });
 
   it("dedup() memory is bounded by maxIds and by the window", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      await dedupBounds();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  async function dedupBounds() {
     const settle: Array<(m: ReceivedMessage, o: "ack" | "nack") => void> = [];
     let handled = 0;
     const middleware = dedup({ window: 50, maxIds: 3 });
@@ -155,19 +207,22 @@ describe("middleware", () => {
     expect(handled).toBe(4); // "d" remembered
     await handler(fakeMessage("a"));
     expect(handled).toBe(5); // "a" evicted: only 3 ids kept
-    await sleep(60);
+    vi.setSystemTime(Date.now() + 60);
     await handler(fakeMessage("d"));
     expect(handled).toBe(6); // window passed
-  });
+  }
 
   it("timeout() fails a slow handler with HandlerTimeoutError so the message is nacked", async () => {
     const { topic, run } = await pair({ use: [subAck(), timeout(20)], onError: (e) => errors.push(e) });
     const errors: unknown[] = [];
     await topic.publish(createMessage({ data: "slow" }));
     const attempts: number[] = [];
+    const redelivered = deferred();
     await run(2, async (m) => {
       attempts.push(m.deliveryAttempt);
-      if (m.deliveryAttempt === 1) await sleep(100);
+      // The first attempt outlives its timeout: it finishes only once the redelivery arrived.
+      if (m.deliveryAttempt === 1) await redelivered.promise;
+      else redelivered.resolve();
     });
     expect(attempts).toEqual([1, 2]);
     expect(errors[0]).toMatchObject({ code: ErrorCode.HandlerTimeout });

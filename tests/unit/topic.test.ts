@@ -5,10 +5,12 @@ import {
   ErrorCode,
   openTopic,
   OrderingKeyPausedError,
+  PartialSendError,
   PublishError,
   pubAck,
   type Middleware,
 } from "@/server/whisper";
+import { deferred, nextMacrotask } from "../support/wait";
 import { installFakeDriver } from "./fake-driver";
 
 const fake = installFakeDriver();
@@ -34,12 +36,19 @@ describe("Topic batching", () => {
   });
 
   it("waits up to maxLatencyMs to fill a batch", async () => {
-    const topic = await openTopic("fake:t", { batching: { maxLatencyMs: 30 } });
-    const first = topic.publish(createMessage({ data: 1 }));
-    await new Promise((r) => setTimeout(r, 5));
-    const second = topic.publish(createMessage({ data: 2 }));
-    await Promise.all([first, second]);
-    expect(fake.topic().batches.map((b) => b.messages.length)).toEqual([2]);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const topic = await openTopic("fake:t", { batching: { maxLatencyMs: 30 } });
+      const first = topic.publish(createMessage({ data: 1 }));
+      await vi.advanceTimersByTimeAsync(29);
+      expect(fake.topic().calls).toEqual([]);
+      const second = topic.publish(createMessage({ data: 2 }));
+      await vi.advanceTimersByTimeAsync(1);
+      await Promise.all([first, second]);
+      expect(fake.topic().batches.map((b) => b.messages.length)).toEqual([2]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("resolves to the message id and accepts plain fields", async () => {
@@ -63,12 +72,14 @@ describe("Topic batching", () => {
 
   it("get({ signal }) stops waiting without cancelling the publish", async () => {
     const topic = await openTopic("fake:t");
-    fake.topic().delayMs = 50;
+    const gate = deferred();
+    fake.topic().hold = () => gate.promise;
     const result = topic.publish(createMessage({ data: 1 }));
     const controller = new AbortController();
     const waiting = result.get({ signal: controller.signal });
     controller.abort();
     await expect(waiting).rejects.toMatchObject({ code: ErrorCode.Aborted });
+    gate.resolve();
     await expect(result).resolves.toBe(result.id);
   });
 });
@@ -78,7 +89,7 @@ describe("Topic flow control", () => {
     const topic = await openTopic("fake:t", {
       flowControl: { maxOutstandingMessages: 3, limitExceeded: "fail" },
     });
-    fake.topic().delayMs = 20;
+    fake.topic().hold = nextMacrotask;
     const results = Array.from({ length: 5 }, (_, i) => topic.publish(createMessage({ data: i })));
     const settled = await Promise.allSettled(results);
     expect(settled.filter((s) => s.status === "fulfilled")).toHaveLength(3);
@@ -93,7 +104,7 @@ describe("Topic flow control", () => {
       batching: { maxMessages: 2 },
     });
     const driver = fake.topic();
-    driver.delayMs = 5;
+    driver.hold = nextMacrotask;
     let maxBatch = 0;
     driver.failWith = (messages) => {
       maxBatch = Math.max(maxBatch, messages.length);
@@ -153,11 +164,65 @@ describe("Topic retries", () => {
   });
 });
 
+describe("Topic partial sends", () => {
+  it("resolves what a partial failure sent, rejects the permanent failures and resends only the retryable ones", async () => {
+    const topic = await openTopic("fake:t", { retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 2 } });
+    const driver = fake.topic();
+    const messages = [0, 1, 2, 3].map((i) => createMessage({ data: i }));
+    driver.failWith = (batch) =>
+      batch.length === 4 ? new PartialSendError(new Map<number, unknown>([[1, retryable()], [3, permanent()]]), 4) : undefined;
+    const outcomes = await Promise.allSettled(messages.map((m) => topic.publish(m)));
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected"]);
+    expect((outcomes[3] as PromiseRejectedResult).reason).toMatchObject({ message: "rejected", retryable: false });
+    expect(driver.calls.map((call) => call.map((m) => m.data))).toEqual([[0, 1, 2, 3], [1]]);
+    expect(driver.sent.map((m) => m.data).sort()).toEqual([0, 1, 2]); // each sent once
+  });
+
+  it("rejects a message that still fails after the retries with its own error, the others stay resolved", async () => {
+    const topic = await openTopic("fake:t", { retry: { attempts: 2, initialDelayMs: 1, maxDelayMs: 2 } });
+    const driver = fake.topic();
+    driver.failWith = (batch) => {
+      const index = batch.findIndex((m) => m.data === "bad");
+      return index === -1 ? undefined : new PartialSendError(new Map([[index, retryable()]]), batch.length);
+    };
+    const outcomes = await Promise.allSettled(["ok", "bad", "fine"].map((data) => topic.publish({ data })));
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: "broker unavailable" });
+    expect(driver.calls.map((call) => call.length)).toEqual([3, 1]);
+  });
+
+  it("in an ordered batch keeps what was sent before a failure resolved and pauses the key from the failure on", async () => {
+    const paused: unknown[][] = [];
+    const topic = await openTopic("fake:t", {
+      ordering: true,
+      retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 2 },
+      onPause: (event) => paused.push(event.messages.map((m) => m.data)),
+    });
+    const driver = fake.topic();
+    // First call: message 2 fails retryably while the driver reports 3 as sent; the resend of 2 fails for good.
+    driver.failWith = (batch) =>
+      batch.length === 4
+        ? new PartialSendError(new Map([[2, retryable()]]), 4)
+        : new PartialSendError(new Map([[0, permanent()]]), batch.length);
+    const outcomes = await Promise.allSettled([0, 1, 2, 3].map((i) => topic.publish({ orderingKey: "k", data: i })));
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected", "rejected"]);
+    for (const outcome of outcomes.slice(2)) {
+      expect((outcome as PromiseRejectedResult).reason).toMatchObject({
+        code: ErrorCode.OrderingKeyPaused,
+        cause: { message: "rejected" },
+      });
+    }
+    // The resend starts at the failed message and keeps the key's order; nothing behind it is resolved.
+    expect(driver.calls.map((call) => call.map((m) => m.data))).toEqual([[0, 1, 2, 3], [2, 3]]);
+    expect(paused).toEqual([[2, 3]]);
+  });
+});
+
 describe("Topic ordering keys", () => {
   it("keeps at most one batch in flight per key and sends each key in order, keys in parallel", async () => {
     const topic = await openTopic("fake:t", { ordering: true, batching: { maxMessages: 3 } });
     const driver = fake.topic();
-    driver.delayMs = 2;
+    driver.hold = nextMacrotask;
     const inFlightPerKey = new Map<string, number>();
     let maxPerKey = 0;
     const original = driver.sendBatch.bind(driver);
@@ -194,7 +259,7 @@ describe("Topic ordering keys", () => {
       onPause: (event) => paused.push({ key: event.orderingKey, ids: event.messages.map((m) => m.id) }),
     });
     const driver = fake.topic();
-    driver.delayMs = 2;
+    driver.hold = nextMacrotask;
     driver.failWith = (messages) => (messages[0]!.orderingKey === "bad" ? retryable() : undefined);
 
     const bad = Array.from({ length: 4 }, (_, i) => createMessage({ orderingKey: "bad", data: i }));

@@ -1,28 +1,36 @@
 import { defaults } from "../defaults";
-import { openTopic, type Topic } from "../topic";
+import { InvalidOptionsError } from "../errors";
+import type { Message } from "../message";
 import type { Middleware } from "./types";
+
+/** Where dead letters go: an open Topic, or anything that publishes like one. */
+export interface DeadLetterPublisher {
+  publish(message: Message): PromiseLike<string>;
+}
 
 export interface DeadLetterOptions {
   /** Deliveries after which a still-failing message is moved (drivers that redeliver). */
   after?: number;
-  /** Opens the dead-letter topic; default openTopic(url). */
-  open?: (url: string) => Promise<Topic>;
 }
 
 /**
- * deadLetter(topicUrl, { after }): when the handler fails on delivery `after` or later (or on any delivery
- * when the driver cannot redeliver), publishes the message to the dead-letter topic — same id and data, with
- * the extensions `deadletterreason` (the error message), `originaltopic` and `originalid` — and then lets the
+ * deadLetter(publisher, { after }): when the handler fails on delivery `after` or later (or on any delivery
+ * when the driver cannot redeliver), publishes the message through `publisher` — same id and data, with the
+ * extensions `deadletterreason` (the error message), `originaltopic` and `originalid` — and then lets the
  * original be acked. Earlier failures propagate (so they are nacked and redelivered). If the dead-letter
  * publish fails, the original failure propagates and the message is redelivered: nothing is lost.
+ * The caller owns `publisher` (usually an open Topic): the middleware never opens or closes it, so close it
+ * after the subscriptions that use it.
  * Guarantee: a poison message stops cycling after `after` deliveries without being dropped.
  */
 export function deadLetter(
-  topicUrl: string,
-  { after = defaults.middleware.deadLetterAfter, open = (url) => openTopic(url) }: DeadLetterOptions = {},
+  publisher: DeadLetterPublisher,
+  { after = defaults.middleware.deadLetterAfter }: DeadLetterOptions = {},
 ): Middleware {
-  if (!Number.isInteger(after) || after < 1) throw new RangeError("deadLetter(): after must be an integer ≥ 1");
-  let topic: Promise<Topic> | undefined;
+  if (typeof publisher?.publish !== "function") {
+    throw new InvalidOptionsError("deadLetter(): publisher must be an open Topic (something with publish())");
+  }
+  if (!Number.isInteger(after) || after < 1) throw new InvalidOptionsError("deadLetter(): after must be an integer ≥ 1");
   return {
     name: "deadLetter",
     receive: (next, context) => async (message) => {
@@ -33,8 +41,7 @@ export function deadLetter(
         if (!exhausted || message.settlement !== "pending") throw error;
         const reason = error instanceof Error ? error.message : String(error);
         try {
-          topic ??= open(topicUrl);
-          await (await topic).publish(
+          await publisher.publish(
             message.with({
               extensions: {
                 deadletterreason: reason.slice(0, 1024),
@@ -44,7 +51,6 @@ export function deadLetter(
             }),
           );
         } catch {
-          topic = undefined; // reopen next time
           throw error; // the original failure: the message is nacked and comes back
         }
       }

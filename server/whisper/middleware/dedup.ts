@@ -1,4 +1,5 @@
 import { defaults } from "../defaults";
+import { InvalidOptionsError } from "../errors";
 import type { Middleware } from "./types";
 
 export interface DedupOptions {
@@ -21,7 +22,7 @@ export function dedup({
   maxIds = defaults.middleware.dedupMaxIds,
 }: DedupOptions = {}): Middleware {
   if (!(window > 0) || !Number.isInteger(maxIds) || maxIds < 1) {
-    throw new RangeError("dedup(): window must be > 0 ms and maxIds an integer ≥ 1");
+    throw new InvalidOptionsError("dedup(): window must be > 0 ms and maxIds an integer ≥ 1");
   }
   return {
     name: "dedup",

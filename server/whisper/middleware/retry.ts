@@ -1,4 +1,5 @@
 import { defaults } from "../defaults";
+import { InvalidOptionsError } from "../errors";
 import { backoffDelay, sleep } from "../timing";
 import type { Middleware } from "./types";
 
@@ -19,7 +20,7 @@ export function retry({
   attempts = defaults.middleware.retryAttempts,
   backoff = (n) => backoffDelay(n, defaults.middleware.retryInitialDelayMs, defaults.middleware.retryMaxDelayMs),
 }: RetryOptions = {}): Middleware {
-  if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError("retry(): attempts must be an integer ≥ 1");
+  if (!Number.isInteger(attempts) || attempts < 1) throw new InvalidOptionsError("retry(): attempts must be an integer ≥ 1");
   return {
     name: "retry",
     receive: (next) => async (message) => {

@@ -1,4 +1,4 @@
-import { HandlerTimeoutError } from "../errors";
+import { HandlerTimeoutError, InvalidOptionsError } from "../errors";
 import type { Middleware } from "./types";
 
 /**
@@ -7,7 +7,7 @@ import type { Middleware } from "./types";
  * running, so a redelivery may overlap it. Guarantee: a hung handler no longer holds its message forever.
  */
 export function timeout(ms: number): Middleware {
-  if (!Number.isFinite(ms) || ms <= 0) throw new RangeError("timeout(): ms must be a positive number");
+  if (!Number.isFinite(ms) || ms <= 0) throw new InvalidOptionsError("timeout(): ms must be a positive number");
   return {
     name: "timeout",
     receive: (next) => (message) =>

@@ -5,7 +5,7 @@ import type { Message } from "../../message";
 export interface Entry {
   readonly message: Message;
   readonly ackId: number;
-  deliveryAttempt: number;
+  readonly deliveryAttempt: number;
   /** When it was handed out (for the ack deadline); 0 while queued. */
   deliveredAt: number;
   holder: Member | undefined;
@@ -119,11 +119,15 @@ export class Group {
   #requeue(entries: Entry[]): void {
     this.redelivered += entries.length;
     for (const entry of entries) {
-      entry.deliveryAttempt++;
-      entry.deliveredAt = 0;
-      entry.holder = undefined;
-      // A fresh ack id: a late ack of the previous delivery must not settle this one.
-      this.#queue.push({ ...entry, ackId: this.#nextAckId++ });
+      // A new entry: the one handed out stays as it was delivered, and a fresh ack id means a late ack of
+      // the previous delivery cannot settle this one.
+      this.#queue.push({
+        message: entry.message,
+        ackId: this.#nextAckId++,
+        deliveryAttempt: entry.deliveryAttempt + 1,
+        deliveredAt: 0,
+        holder: undefined,
+      });
     }
     this.#wakeMembers();
   }

@@ -86,6 +86,11 @@ class EventbusSubscription implements DriverSubscription, Member {
     }
   }
 
+  /** receiveBatch never throws: the bus is in this process. */
+  isRetryable(): boolean {
+    return false;
+  }
+
   async sendAcks(ackIds: readonly unknown[]): Promise<void> {
     this.#group.ack(ackIds);
   }

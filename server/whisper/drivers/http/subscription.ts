@@ -53,6 +53,11 @@ export class HttpSubscription implements DriverSubscription, Member {
     }
   }
 
+  /** receiveBatch never throws: it takes what the local server queued. */
+  isRetryable(): boolean {
+    return false;
+  }
+
   async sendAcks(ackIds: readonly unknown[]): Promise<void> {
     for (const id of ackIds) if (id instanceof Delivery && id.holder === this) id.settle("ack");
   }

@@ -1,9 +1,10 @@
 import http from "node:http";
 import https from "node:https";
-import type { DriverCapabilities, DriverTopic, SendOptions } from "../../driver";
-import { AbortedError, ErrorCode, HttpStatusError, PublishError } from "../../errors";
+import type { DriverCapabilities, DriverTopic } from "../../driver";
+import { ErrorCode, HttpStatusError, PublishError } from "../../errors";
 import type { Message } from "../../message";
 import { BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE, toBatch, toBinary, toStructured } from "../../wire";
+import { throwIfUnsent } from "../batch";
 import { httpDefaults, type TopicSettings } from "./options";
 
 /** One request to send: its CloudEvents headers and body, and the ids it carries (for error texts). */
@@ -27,9 +28,10 @@ interface Outgoing {
  *   permanent ERR_INVALID_MESSAGE;
  * - after the first failure of a batch no further request of that batch starts; sendBatch settles only once
  *   every request it started has finished, so a retry never overlaps its own previous attempt;
- * - when a batch fails retryably, the messages of it that were acked are remembered (weakly) and skipped
- *   when the same batch is sent again, so the portable retry does not duplicate them (batch mode excepted:
- *   its one request is acked or not as a whole).
+ * - in binary and structured modes a batch that failed in part rejects with a PartialSendError: each
+ *   message that was not acked maps to its own error (one never sent because another failed first to a
+ *   retryable error), so the portable topic resends only those; batch mode's one request is acked or not as
+ *   a whole. The topic keeps no state between attempts.
  */
 export class HttpTopic implements DriverTopic {
   readonly #settings: TopicSettings;
@@ -38,8 +40,6 @@ export class HttpTopic implements DriverTopic {
   #inFlight = 0;
   readonly #slotWaiters: Array<() => void> = [];
   #closed = false;
-  /** Messages the receiver acked in a batch that then failed retryably: the retry does not send them again. */
-  readonly #ackedBeforeFailure = new WeakSet<Message>();
 
   constructor(
     readonly capabilities: DriverCapabilities,
@@ -53,7 +53,7 @@ export class HttpTopic implements DriverTopic {
       : new http.Agent({ keepAlive: true, maxSockets: settings.maxInFlight });
   }
 
-  async sendBatch(messages: readonly Message[], options: SendOptions): Promise<void> {
+  async sendBatch(messages: readonly Message[]): Promise<void> {
     if (this.#closed) throw new PublishError(`topic ${this.#settings.target.href} is closed`, false);
     if (messages.length === 0) return;
     if (this.#settings.mode === "batch") {
@@ -62,48 +62,41 @@ export class HttpTopic implements DriverTopic {
         body: toBatch(messages),
         ids: messages.map((m) => m.id),
       }));
-      return this.#send(outgoing, options.signal);
+      return this.#send(outgoing);
     }
-    // Lanes: one per ordering key (sent in order), one per message without a key.
-    const lanes: Message[][] = [];
-    const byKey = new Map<string, Message[]>();
-    for (const message of messages) {
-      if (this.#ackedBeforeFailure.has(message)) continue;
+    // Lanes of indices: one per ordering key (sent in order), one per message without a key.
+    const lanes: number[][] = [];
+    const byKey = new Map<string, number[]>();
+    messages.forEach((message, index) => {
       const key = message.orderingKey;
-      if (key === undefined) lanes.push([message]);
-      else {
-        let lane = byKey.get(key);
-        if (!lane) {
-          byKey.set(key, (lane = []));
-          lanes.push(lane);
-        }
-        lane.push(message);
+      if (key === undefined) return void lanes.push([index]);
+      let lane = byKey.get(key);
+      if (!lane) {
+        byKey.set(key, (lane = []));
+        lanes.push(lane);
       }
-    }
-    const failures: unknown[] = [];
-    const acked: Message[] = [];
+      lane.push(index);
+    });
+    const failures = new Map<number, unknown>();
+    let firstFailure: unknown;
     await Promise.all(
       lanes.map(async (lane) => {
-        for (const message of lane) {
-          if (failures.length > 0) return;
+        for (const index of lane) {
+          if (failures.size > 0) {
+            failures.set(index, notSent(messages[index]!, firstFailure));
+            continue;
+          }
+          const message = messages[index]!;
           try {
-            await this.#send(this.#encode([message], () => this.#single(message)), options.signal);
-            acked.push(message);
+            await this.#send(this.#encode([message], () => this.#single(message)));
           } catch (error) {
-            failures.push(error);
-            return;
+            if (failures.size === 0) firstFailure = error;
+            failures.set(index, error);
           }
         }
       }),
     );
-    if (failures.length === 0) {
-      for (const message of messages) this.#ackedBeforeFailure.delete(message);
-      return;
-    }
-    const permanent = failures.find((e) => !this.isRetryable(e));
-    if (permanent) throw permanent;
-    for (const message of acked) this.#ackedBeforeFailure.add(message);
-    throw failures[0];
+    throwIfUnsent(failures, messages.length);
   }
 
   isRetryable(error: unknown): boolean {
@@ -141,27 +134,10 @@ export class HttpTopic implements DriverTopic {
     }
   }
 
-  /** Waits for a request slot (FIFO); rejects with AbortedError if `signal` aborts first. */
-  async #acquire(signal: AbortSignal | undefined): Promise<void> {
+  /** Waits for a request slot (FIFO). */
+  async #acquire(): Promise<void> {
     while (this.#inFlight >= this.#settings.maxInFlight) {
-      if (signal?.aborted) throw new AbortedError(signal.reason);
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          const index = this.#slotWaiters.indexOf(wake);
-          if (index !== -1) this.#slotWaiters.splice(index, 1);
-          resolve();
-        };
-        this.#slotWaiters.push(wake);
-        signal?.addEventListener("abort", onAbort, { once: true });
-      });
-    }
-    if (signal?.aborted) {
-      this.#slotWaiters.shift()?.(); // the slot this caller may have been woken for goes to the next one
-      throw new AbortedError(signal.reason);
+      await new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
     }
     this.#inFlight++;
   }
@@ -171,27 +147,25 @@ export class HttpTopic implements DriverTopic {
     this.#slotWaiters.shift()?.();
   }
 
-  async #send(outgoing: Outgoing, signal: AbortSignal | undefined): Promise<void> {
-    await this.#acquire(signal);
+  async #send(outgoing: Outgoing): Promise<void> {
+    await this.#acquire();
     try {
-      await this.#post(outgoing, signal);
+      await this.#post(outgoing);
     } finally {
       this.#releaseSlot();
     }
   }
 
   /** One POST; resolves on 2xx, rejects with a coded PublishError otherwise. */
-  #post(outgoing: Outgoing, signal: AbortSignal | undefined): Promise<void> {
+  #post(outgoing: Outgoing): Promise<void> {
     const { target, timeoutMs } = this.#settings;
     const what = `POST ${target.origin}${target.pathname} (${outgoing.ids.length === 1 ? `message ${outgoing.ids[0]}` : `${outgoing.ids.length} messages`})`;
     return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(new AbortedError(signal.reason));
       let settled = false;
       const finish = (error?: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
         if (error === undefined) resolve();
         else reject(error);
       };
@@ -220,11 +194,6 @@ export class HttpTopic implements DriverTopic {
         finish(new PublishError(`${what} timed out after ${timeoutMs} ms`, true, { code: ErrorCode.Timeout }));
         request.destroy();
       }, timeoutMs);
-      const onAbort = () => {
-        finish(new AbortedError(signal!.reason));
-        request.destroy();
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
       request.on("error", (cause: Error & { code?: string }) => {
         // A certificate the client refuses stays refused: retrying cannot help.
         const retryable = !isCertificateError(cause.code);
@@ -267,6 +236,13 @@ export class HttpTopic implements DriverTopic {
       request.end(outgoing.body);
     });
   }
+}
+
+/** The error of a message not sent because another one of its batch failed first: retryable, whatever that was. */
+function notSent(message: Message, first: unknown): PublishError {
+  return new PublishError(`message ${message.id} not sent: another message of its batch failed first`, true, {
+    cause: first,
+  });
 }
 
 /** Retry-After as milliseconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */

@@ -36,6 +36,7 @@ import { newId, type Message } from "../../message";
 import { decode } from "../nats/codec";
 import { LeasedTopic, within, wrapSendError } from "../nats/index";
 import { acquire, type Lease } from "../nats/pool";
+import { throwIfUnsent } from "../batch";
 import { boolSetting, checkSettings, intSetting, parseNatsUrl, stringSetting } from "../nats/url";
 import { Wakeup } from "../wakeup";
 
@@ -154,28 +155,21 @@ class JetStreamTopic extends LeasedTopic {
   /**
    * Publishes the whole batch at once (every publish in flight together, in order on one connection) and
    * resolves when the stream acknowledged all of them. Always confirmed, whatever `options.confirm` says.
-   * If any publish fails the batch rejects after all have settled; resending it is safe because each
-   * message carries its id as Nats-Msg-Id.
+   * If any publish fails the batch rejects after all have settled, naming each failed message (a
+   * PartialSendError for a batch of several); resending one is safe because it carries its id as Nats-Msg-Id.
    */
   async sendBatch(messages: readonly Message[], _options: SendOptions): Promise<void> {
     const { connection, encoded } = await this.prepare(messages, { msgId: true });
-    const maxPayload = connection.maxPayload;
-    let failure: unknown;
-    let failedSize = 0;
-    const fail = (size: number) => (error: unknown) => {
-      if (failure === undefined) {
-        failure = error;
-        failedSize = size;
-      }
-    };
+    const server = connection.address.url;
+    const failures = new Map<number, unknown>();
+    const failed = (index: number, size: number) => (error: unknown) =>
+      void failures.set(index, this.#wrap(error, size, connection.maxPayload, server));
     await Promise.all(
-      encoded.map((e) =>
-        this.js
-          .publish(this.subject, e.body, { headers: e.headers })
-          .then(undefined, fail(e.size)),
+      encoded.map((e, index) =>
+        this.js.publish(this.subject, e.body, { headers: e.headers }).then(undefined, failed(index, e.size)),
       ),
     );
-    if (failure !== undefined) throw this.#wrap(failure, failedSize, maxPayload, connection.address.url);
+    throwIfUnsent(failures, messages.length);
   }
 
   #wrap(error: unknown, size: number, limit: number, server: string): WhisperError {
@@ -290,6 +284,7 @@ class JetStreamSubscription implements DriverSubscription {
             message: decode(m, { ...this.#origin, sequence: m.seq }),
             ackId: m,
             deliveryAttempt: m.info.deliveryCount,
+            sequence: m.seq,
           };
         }
         this.#head += n;
@@ -309,12 +304,20 @@ class JetStreamSubscription implements DriverSubscription {
     }
   }
 
+  /**
+   * Never: a failure ends this subscription for good (the consumer or stream is gone, or its pull stopped);
+   * the client library itself already rides out connection loss. Reopen the subscription instead.
+   */
+  isRetryable(): boolean {
+    return false;
+  }
+
   async sendAcks(ackIds: readonly unknown[]): Promise<void> {
-    for (const id of ackIds) (id as JsMsg | undefined)?.ack();
+    for (const id of ackIds) if (isJsMsg(id)) id.ack();
   }
 
   async sendNacks(ackIds: readonly unknown[], delayMs: number): Promise<void> {
-    for (const id of ackIds) (id as JsMsg | undefined)?.nak(delayMs > 0 ? delayMs : undefined);
+    for (const id of ackIds) if (isJsMsg(id)) id.nak(delayMs > 0 ? delayMs : undefined);
   }
 
   async close(): Promise<void> {
@@ -330,6 +333,12 @@ class JetStreamSubscription implements DriverSubscription {
     await this.#onClose().catch(() => {});
     await this.#lease.release();
   }
+}
+
+/** An ack id this driver handed out (a client-library JetStream message); anything else is ignored. */
+function isJsMsg(id: unknown): id is JsMsg {
+  const m = id as Partial<JsMsg> | null;
+  return typeof m === "object" && m !== null && typeof m.ack === "function" && typeof m.nak === "function";
 }
 
 /** Consumer settings this driver derives from the subscription options. */

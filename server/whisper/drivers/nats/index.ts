@@ -200,6 +200,11 @@ export class NatsSubscription implements DriverSubscription {
     }
   }
 
+  /** receiveBatch never throws: the client library rides out connection loss and re-subscribes. */
+  isRetryable(): boolean {
+    return false;
+  }
+
   /** Core NATS has nothing to acknowledge. */
   async sendAcks(): Promise<void> {}
 
