@@ -45,7 +45,7 @@ export interface RecorderOptions {
   giveBackDelayMs?: number;
   /** Ack deadline passed to the subscription (driver default when unset). */
   ackDeadlineMs?: number;
-  /** The broker sequence of a delivery; the default reads a numeric `seq` from the driver's ack handle (JetStream). */
+  /** The broker sequence of a delivery; the default is the core's `message.sequence` (JetStream's stream sequence). */
   sequenceOf?(message: ReceivedMessage): bigint | number | null | undefined;
 }
 
@@ -196,8 +196,7 @@ export class Recorder {
   }
 }
 
+/** The broker's sequence of a delivery, where the driver gives one (JetStream's stream sequence). */
 function defaultSequenceOf(message: ReceivedMessage): bigint | number | null {
-  const handle = message.ackId as { seq?: unknown } | null | undefined;
-  const seq = typeof handle === "object" && handle !== null ? handle.seq : undefined;
-  return typeof seq === "number" || typeof seq === "bigint" ? seq : null;
+  return message.sequence ?? null;
 }
