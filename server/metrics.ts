@@ -21,6 +21,8 @@ export interface GaugeInputs {
   /** The recorder's lag per topic (server/history/lag.ts). */
   lag: ReadonlyArray<{ topic: string; state: string; behindMessages: number; behindSeconds: number }>;
   databaseUp: boolean;
+  /** Replicas heard from on the control channel, and control events that could not be sent. */
+  replicas: { peers: number; sendFailures: number };
 }
 
 export class Metrics {
@@ -129,6 +131,13 @@ export class Metrics {
       "gauge",
       "1 while the topic's recording keeps up; 0 while it is behind or failing.",
       g.lag.map((l) => [{ topic: l.topic, state: l.state }, l.state === "ok" ? 1 : 0]),
+    );
+    family("whisper_replica_peers", "gauge", "Other dashboard replicas heard from on the control channel lately.", [[{}, g.replicas.peers]]);
+    family(
+      "whisper_control_send_failures_total",
+      "counter",
+      "Control events (topic, key, live) this replica could not send to the others.",
+      [[{}, g.replicas.sendFailures]],
     );
     family("whisper_database_up", "gauge", "1 if the database answered the last check.", [[{}, g.databaseUp ? 1 : 0]]);
     family("whisper_runtime_info", "gauge", "The embedded core serving this process (boot id, who started it).", [

@@ -179,6 +179,7 @@ export async function health(): Promise<{ status: number; body: Record<string, u
       bus: redactUrl(runtime.config.bus),
       database: database.detail,
       recording: recording.map(({ topic, state, behindMessages, behindSeconds }) => ({ topic, state, behindMessages, behindSeconds })),
+      replicas: runtime.replicas(),
       runtime: { bootId: runtime.bootId, startedBy: runtime.startedBy, startedAt: runtime.startedAt.toISOString() },
     },
   };
@@ -197,5 +198,6 @@ export async function metricsText(): Promise<string> {
     recorder: runtime.recorderStats(),
     lag: runtime.lag.snapshot(),
     databaseUp: database.ok,
+    replicas: runtime.replicas(),
   });
 }

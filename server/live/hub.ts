@@ -54,8 +54,12 @@ export class LiveHub {
   #dropped = 0;
   #frames = 0;
 
-  constructor({ frameMs = 100 }: { frameMs?: number } = {}) {
+  readonly #onClientsChanged: ((clients: number) => void) | undefined;
+
+  /** `onClientsChanged` hears the number of clients whenever one connects or leaves. */
+  constructor({ frameMs = 100, onClientsChanged }: { frameMs?: number; onClientsChanged?: (clients: number) => void } = {}) {
     this.#frameMs = frameMs;
+    this.#onClientsChanged = onClientsChanged;
   }
 
   /** Adds a client; returns the function that removes it. */
@@ -63,9 +67,11 @@ export class LiveHub {
     const client: Client = { ...options, buffer: [], dropped: 0 };
     this.#clients.add(client);
     this.#arm();
+    this.#onClientsChanged?.(this.#clients.size);
     return () => {
-      this.#clients.delete(client);
+      if (!this.#clients.delete(client)) return;
       if (this.#clients.size === 0) this.#disarm();
+      this.#onClientsChanged?.(this.#clients.size);
     };
   }
 

@@ -74,6 +74,11 @@ export class ControlPlane {
     return this.#peers.size;
   }
 
+  /** Tells the other replicas at once how many live clients this one has (they share live traffic only when watched). */
+  announce(): void {
+    this.publish({ kind: "hello", liveClients: this.#options.liveClients() });
+  }
+
   publish(event: ControlEvent): void {
     if (this.#closed) return;
     const payload = JSON.stringify({ ...event, origin: this.#options.origin } satisfies Envelope);

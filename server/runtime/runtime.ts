@@ -48,7 +48,7 @@ const CATCH_UP_MS = 15_000;
 export class Runtime {
   readonly bootId = randomUUID();
   readonly startedAt = new Date();
-  readonly hub = new LiveHub();
+  readonly hub = new LiveHub({ onClientsChanged: () => this.#control?.announce() });
   readonly metrics = new Metrics();
   readonly lag: LagMonitor;
   readonly #recorder: Recorder;
