@@ -118,7 +118,7 @@ const shapes: Record<string, Json> = {
     required: ["id", "status"],
     properties: {
       id: str,
-      status: { enum: ["published", "failed"] },
+      status: { enum: ["published", "failed", "pending"] },
       error: { type: "object", properties: { code: str, message: str } },
     },
   },
