@@ -76,7 +76,8 @@ export function PublishForm({ topic, ordered }: { topic: string; ordered: boolea
           <ul aria-label="Publish results" className="flex flex-col gap-1 text-sm">
             {publish.data.results.map((r) => (
               <li key={r.id} className="flex flex-wrap items-center gap-2">
-                <Badge tone={r.status === "published" ? "ok" : "danger"}>{r.status}</Badge>
+                <Badge tone={r.status === "published" ? "ok" : r.status === "pending" ? "warn" : "danger"}>{r.status}</Badge>
+                {r.status === "pending" && <span className="text-warn">not confirmed yet; still retrying</span>}
                 <MessageIdLink id={r.id} />
                 {r.error && (
                   <span className="text-danger">
