@@ -22,10 +22,10 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { freePort } from "./free-port.mjs";
 
 const SYSTEM_USER = "postgres";
 const DB_USER = "whisper";
@@ -174,16 +174,6 @@ async function takeOverStalePostmaster() {
   }
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves once a client can run a query; rejects if the server exits first or READY_TIMEOUT_MS passes. */
 async function waitReady(child, connection) {

@@ -7,9 +7,9 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "./free-port.mjs";
 
 const repo = path.resolve(import.meta.dirname, "..");
 const work = mkdtempSync(path.join(tmpdir(), "whisper-fresh-clone-"));
@@ -30,16 +30,6 @@ function cleanup() {
   }
 }
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function expectOk(url, init, what) {
   const response = await fetch(url, init);

@@ -61,6 +61,31 @@ export interface RecorderTopicStats {
   startedAt: string;
 }
 
+/** The statistics of a watch that has done nothing yet. */
+export function emptyStats(topic: string, url: string, startedAt = new Date()): RecorderTopicStats {
+  return {
+    topic,
+    url,
+    received: 0,
+    recorded: 0,
+    duplicates: 0,
+    rejected: 0,
+    acked: 0,
+    nacked: 0,
+    held: 0,
+    heldBytes: 0,
+    writesInFlight: 0,
+    retries: 0,
+    oldestHeldAt: null,
+    failing: null,
+    lastError: null,
+    lastErrorAt: null,
+    lastReceivedAt: null,
+    lastCommitAt: null,
+    startedAt: startedAt.toISOString(),
+  };
+}
+
 type Held = { message: ReceivedMessage; row: MessageRow; arrivedAt: number };
 type Failure = { what: "insert" | "subscription"; message: string };
 
@@ -98,27 +123,7 @@ export class TopicWatch {
     context: WatchContext,
   ) {
     this.#context = context;
-    this.#stats = {
-      topic,
-      url,
-      received: 0,
-      recorded: 0,
-      duplicates: 0,
-      rejected: 0,
-      acked: 0,
-      nacked: 0,
-      held: 0,
-      heldBytes: 0,
-      writesInFlight: 0,
-      retries: 0,
-      oldestHeldAt: null,
-      failing: null,
-      lastError: null,
-      lastErrorAt: null,
-      lastReceivedAt: null,
-      lastCommitAt: null,
-      startedAt: new Date().toISOString(),
-    };
+    this.#stats = emptyStats(topic, url);
   }
 
   stats(): RecorderTopicStats {

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt, eventually, ROOT } from "../support/app";
 import { killDashboard, startEmbeddedDashboard, stopDashboard, type StartedDashboard } from "../support/embedded-start";
@@ -83,5 +84,47 @@ describe("first run with nothing configured", () => {
     const code = await new Promise((resolve) => second.once("exit", resolve));
     expect(code).toBe(3);
     expect(output).toMatch(/is in use by process \d+/);
+  });
+
+  it("takes over after a kill -9: a stale lock and a postmaster left running are handled, the data is kept", async () => {
+    await stopDashboard(running);
+    running = undefined;
+    const pgdata = path.join(dataDir, "postgres");
+    const start = () => {
+      const child = spawn(process.execPath, [path.join(ROOT, "scripts/embedded-postgres.mjs"), pgdata], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      child.stdout!.on("data", (chunk) => (output += chunk));
+      child.stderr!.on("data", (chunk) => (output += chunk));
+      const ready = eventually(async () => {
+        if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${output}`);
+        const line = output.split("\n").find((l) => l.startsWith('{"ready":true'));
+        return line ? (JSON.parse(line) as { url: string }) : undefined;
+      }, "the embedded database ready", 60_000);
+      return { child, ready, output: () => output };
+    };
+    const first = start();
+    await first.ready;
+    const postmaster = Number(readFileSync(path.join(pgdata, "postmaster.pid"), "utf8").split("\n")[0]);
+    first.child.kill("SIGKILL"); // the wrapper dies; its lock file and the PostgreSQL server are left behind
+    await new Promise((resolve) => first.child.once("exit", resolve));
+    expect(existsSync(path.join(dataDir, "postgres.lock"))).toBe(true);
+    expect(() => process.kill(postmaster, 0)).not.toThrow();
+
+    const second = start();
+    const { url } = await second.ready;
+    expect(second.output()).toMatch(/left by an earlier run \(pid \d+\) still holds/);
+    expect(() => process.kill(postmaster, 0)).toThrow();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query("select id from messages where id = 'first-run-1'");
+      expect(rows).toHaveLength(1);
+    } finally {
+      await client.end();
+    }
+    const exited = new Promise((resolve) => second.child.once("exit", resolve));
+    second.child.kill("SIGTERM");
+    await exited;
+    expect(existsSync(path.join(dataDir, "postgres.lock"))).toBe(false);
   });
 });

@@ -1,32 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { describeLag, LagMonitor, type BrokerFigures } from "@/server/history/lag";
-import type { RecorderTopicStats } from "@/server/history/topic-watch";
+import { emptyStats, type RecorderTopicStats } from "@/server/history/topic-watch";
 
 const T0 = Date.parse("2026-12-03T10:00:00Z");
 
 function stats(over: Partial<RecorderTopicStats> = {}): RecorderTopicStats {
-  return {
-    topic: "demo.clicks",
-    url: "eventbus:demo.clicks",
-    received: 0,
-    recorded: 0,
-    duplicates: 0,
-    rejected: 0,
-    acked: 0,
-    nacked: 0,
-    held: 0,
-    heldBytes: 0,
-    writesInFlight: 0,
-    retries: 0,
-    oldestHeldAt: null,
-    failing: null,
-    lastError: null,
-    lastErrorAt: null,
-    lastReceivedAt: null,
-    lastCommitAt: null,
-    startedAt: new Date(T0).toISOString(),
-    ...over,
-  };
+  return { ...emptyStats("demo.clicks", "eventbus:demo.clicks", new Date(T0)), ...over };
 }
 
 function sample(monitor: LagMonitor, at: number, s: RecorderTopicStats, broker?: BrokerFigures) {
