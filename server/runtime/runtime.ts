@@ -227,9 +227,15 @@ export class Runtime {
         const managed = this.#topics.require(topic);
         const own = messages.map(ownMessage);
         for (const m of own) managed.resending.add(m.id);
-        return managed.topic.resumeWith(key, own).map((result, i) =>
-          this.#publishCounted(managed, result).finally(() => managed.resending.delete(own[i]!.id)),
+        // Kept out of the catch-up's re-pausing while the entry is still open.
+        const sends = this.#stalls.resuming(topic, key, async () =>
+          Promise.allSettled(
+            managed.topic.resumeWith(key, own).map((result, i) =>
+              this.#publishCounted(managed, result).finally(() => managed.resending.delete(own[i]!.id)),
+            ),
+          ),
         );
+        return own.map((_, i) => sends.then((settled) => unwrap(settled[i]!)));
       },
       resumed: (topic, key) => this.#control?.publish({ kind: "key.resumed", topic, key }),
     });
@@ -379,6 +385,11 @@ export class Runtime {
 /** Thrown to callers when the runtime is stopping. */
 export function stopping(): UnavailableError {
   return new UnavailableError("the server is shutting down");
+}
+
+function unwrap<T>(settled: PromiseSettledResult<T>): T {
+  if (settled.status === "fulfilled") return settled.value;
+  throw settled.reason;
 }
 
 /**

@@ -37,6 +37,8 @@ export interface StallKeeperOptions {
 export class StallKeeper {
   readonly #options: StallKeeperOptions;
   readonly #chains = new Map<string, Promise<void>>();
+  /** Keys this process is resuming now. */
+  readonly #resuming = new Set<string>();
 
   constructor(options: StallKeeperOptions) {
     this.#options = options;
@@ -89,14 +91,29 @@ export class StallKeeper {
     return managed.topic.pause(key, new RemotePauseError(why));
   }
 
-  /** Pauses, in this core, every key that has an open stalled entry in the database (start-up, catch-up). */
+  /**
+   * Pauses, in this core, every key that has an open stalled entry in the database (start-up, catch-up),
+   * except the keys this process is resuming right now (their entry stays open until the resend is done).
+   */
   async pauseStoredKeys(topics: (name: string) => ManagedTopic | undefined): Promise<number> {
     let paused = 0;
     for (const { topic, orderingKey, error } of await openStalledKeys()) {
+      if (this.#resuming.has(chainKey(topic, orderingKey))) continue;
       const managed = topics(topic);
       if (managed?.ordering && this.pauseFromElsewhere(managed, orderingKey, `stalled: ${error}`)) paused++;
     }
     return paused;
+  }
+
+  /** Runs `resume` (a Resume of `topic`/`key` by this process) with the key kept out of pauseStoredKeys(). */
+  async resuming<T>(topic: string, key: string, resume: () => Promise<T>): Promise<T> {
+    const id = chainKey(topic, key);
+    this.#resuming.add(id);
+    try {
+      return await resume();
+    } finally {
+      this.#resuming.delete(id);
+    }
   }
 
   /** Waits for every stall write under way. */
