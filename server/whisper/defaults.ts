@@ -111,6 +111,17 @@ export const defaults = {
     maxAckPending: 10_000,
     /** A private (unnamed) subscription's consumer is deleted by the server this long after its client vanished. */
     privateInactiveMs: 5 * 60_000,
+    /**
+     * A process's lock on a whisper-managed stream's subject list expires this long after it was taken, so a
+     * process that died holding it blocks others no longer; the locked work takes a few round trips.
+     */
+    streamLockTtlMs: 10_000,
+    /** How long opening a topic waits for the subject lock before failing: past one TTL, so a dead holder's lock has expired. */
+    streamLockWaitMs: 15_000,
+    /** Read-update-verify rounds to add a subject to a stream before opening fails (each re-reads the stream). */
+    streamUpdateAttempts: 10,
+    /** Mean wait between lock or update attempts, jittered ±50% so processes retrying together fall apart. */
+    streamRetryDelayMs: 20,
   },
 
   http: {

@@ -1,17 +1,4 @@
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  jetstream,
-  jetstreamManager,
-  type ConsumerConfig,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from "@nats-io/jetstream";
-import { nanos } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { defaults } from "../../defaults";
 import type {
   Driver,
@@ -30,15 +17,18 @@ import {
   MessageTooLargeError,
   NotFoundError,
   PublishError,
-  WhisperError,
+  type WhisperError,
 } from "../../errors";
 import { newId, type Message } from "../../message";
 import { decode } from "../nats/codec";
 import { LeasedTopic, within, wrapSendError } from "../nats/index";
 import { acquire, type Lease } from "../nats/pool";
 import { throwIfUnsent } from "../batch";
-import { boolSetting, checkSettings, intSetting, parseNatsUrl, stringSetting } from "../nats/url";
+import { checkSettings, intSetting, parseNatsUrl, stringSetting } from "../nats/url";
 import { Wakeup } from "../wakeup";
+import { apiError, wrapApiError } from "./api";
+import { consumerConfig, ensureConsumer } from "./consumers";
+import { ensureStream, NAME, STREAM_SETTINGS, streamSettings, type StreamContext } from "./streams";
 
 /**
  * JetStream, `jetstream://host:port/<subject>?stream=<STREAM>`. At-least-once: a publish resolves once the
@@ -57,86 +47,15 @@ export const jetstreamCapabilities: DriverCapabilities = Object.freeze({
 /** JetStream publish error codes that this driver maps specially. */
 const MESSAGE_TOO_LARGE = 10054;
 
-const NAME = /^[^\s.*>/\\]+$/;
-
-const STREAM_SETTINGS = ["stream", "create", "maxAgeMs", "maxBytes"] as const;
-
-interface StreamSettings {
-  readonly stream: string | undefined;
-  readonly create: boolean;
-  readonly maxAgeMs: number;
-  readonly maxBytes: number;
-}
-
-function streamSettings(url: URL, driver: Readonly<Record<string, unknown>> | undefined): StreamSettings {
-  const stream = stringSetting(url, "stream", driver);
-  if (stream !== undefined && !NAME.test(stream)) {
-    throw new InvalidUrlError(url.href, `stream name "${stream}" may not contain spaces, ".", "*", ">" or slashes`);
-  }
-  return {
-    stream,
-    create: boolSetting(url, "create", driver, true),
-    maxAgeMs: intSetting(url, "maxAgeMs", driver, 0, { allowZero: true }),
-    maxBytes: intSetting(url, "maxBytes", driver, 0, { allowZero: true }),
-  };
-}
-
-function apiError(error: unknown): JetStreamApiError | undefined {
-  return error instanceof JetStreamApiError ? error : undefined;
-}
-
-/** Wraps a JetStream management error (stream/consumer lookups) in a coded whisper error. */
-function wrapApiError(error: unknown, server: string, what: string): WhisperError {
-  if (error instanceof WhisperError) return error;
-  if ((error as Error)?.name === "JetStreamNotEnabled") {
-    return new ConnectionError(`JetStream is not enabled on ${server}`, { cause: error });
-  }
-  const api = apiError(error);
-  if (api?.code === JetStreamApiCodes.StreamNotFound || api?.code === JetStreamApiCodes.ConsumerNotFound) {
-    return new NotFoundError(what, { cause: error });
-  }
-  return wrapSendError(error, server);
-}
-
-/**
- * Makes sure the stream exists: used as is if present (never modified), created with the topic's subject and
- * the limits when missing and `create` is on, else NotFoundError.
- */
-async function ensureStream(jsm: JetStreamManager, settings: StreamSettings, subject: string, server: string) {
-  const name = settings.stream!;
-  try {
-    await jsm.streams.info(name);
-    return;
-  } catch (error) {
-    if (apiError(error)?.code !== JetStreamApiCodes.StreamNotFound) {
-      throw wrapApiError(error, server, `JetStream stream ${name}`);
-    }
-  }
-  if (!settings.create) throw new NotFoundError(`JetStream stream ${name} on ${server} (create=false)`);
-  try {
-    await jsm.streams.add({
-      name,
-      subjects: [subject],
-      max_age: settings.maxAgeMs > 0 ? nanos(settings.maxAgeMs) : 0,
-      max_bytes: settings.maxBytes > 0 ? settings.maxBytes : -1,
-    });
-  } catch (error) {
-    // Another process may have created it meanwhile; that one is used as is.
-    try {
-      await jsm.streams.info(name);
-    } catch {
-      throw wrapApiError(error, server, `JetStream stream ${name}`);
-    }
-  }
-}
-
-async function managers(lease: Lease): Promise<{ js: JetStreamClient; jsm: JetStreamManager }> {
+/** The connection's JetStream clients, as the context stream management works in. */
+async function managers(lease: Lease, url: URL): Promise<StreamContext> {
   const nc = lease.connection.nc;
+  const server = lease.connection.address.url;
   try {
     const jsm = await jetstreamManager(nc, { timeout: defaults.jetstream.publishTimeoutMs });
-    return { jsm, js: jetstream(nc, { timeout: defaults.jetstream.publishTimeoutMs }) };
+    return { nc, jsm, js: jetstream(nc, { timeout: defaults.jetstream.publishTimeoutMs }), server, url: url.href };
   } catch (error) {
-    throw wrapApiError(error, lease.connection.address.url, "JetStream");
+    throw wrapApiError(error, server, "JetStream");
   }
 }
 
@@ -341,84 +260,6 @@ function isJsMsg(id: unknown): id is JsMsg {
   return typeof m === "object" && m !== null && typeof m.ack === "function" && typeof m.nak === "function";
 }
 
-/** Consumer settings this driver derives from the subscription options. */
-function consumerConfig(
-  name: string,
-  subject: string,
-  options: DriverSubscriptionOptions,
-  deliverAll: boolean,
-  isPrivate: boolean,
-): Partial<ConsumerConfig> {
-  const config: Partial<ConsumerConfig> = {
-    durable_name: name,
-    ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(options.ackDeadlineMs),
-    filter_subject: subject,
-    max_ack_pending: defaults.jetstream.maxAckPending,
-    deliver_policy: deliverAll ? DeliverPolicy.All : DeliverPolicy.New,
-  };
-  if (isPrivate) config.inactive_threshold = nanos(defaults.jetstream.privateInactiveMs);
-  const startAt = options.startAt;
-  if (startAt instanceof Date) {
-    config.deliver_policy = DeliverPolicy.StartTime;
-    config.opt_start_time = startAt.toISOString();
-  } else if (typeof startAt === "number" && startAt > 0) {
-    config.deliver_policy = DeliverPolicy.StartSequence;
-    config.opt_start_seq = startAt;
-  } else if (startAt === 0) {
-    config.deliver_policy = DeliverPolicy.All;
-  }
-  return config;
-}
-
-/**
- * Finds or creates the durable consumer. Contract: an existing consumer is reused (its position kept) unless
- * `startAt` is given, which recreates it to replay from there; a consumer of that name filtering another
- * subject is an InvalidOptionsError; a changed ack deadline is applied to the existing consumer.
- */
-async function ensureConsumer(
-  jsm: JetStreamManager,
-  stream: string,
-  config: Partial<ConsumerConfig>,
-  replay: boolean,
-  server: string,
-): Promise<void> {
-  const name = config.durable_name!;
-  let existing;
-  try {
-    existing = await jsm.consumers.info(stream, name);
-  } catch (error) {
-    if (apiError(error)?.code !== JetStreamApiCodes.ConsumerNotFound) {
-      throw wrapApiError(error, server, `JetStream stream ${stream}`);
-    }
-  }
-  if (existing !== undefined) {
-    if ((existing.config.filter_subject ?? "") !== (config.filter_subject ?? "")) {
-      throw new InvalidOptionsError(
-        `JetStream consumer ${name} on stream ${stream} already filters "${existing.config.filter_subject ?? ""}", not "${config.filter_subject}"; use another subscription name`,
-      );
-    }
-    if (!replay) {
-      if (existing.config.ack_wait !== config.ack_wait) {
-        await jsm.consumers.update(stream, name, { ack_wait: config.ack_wait }).catch((error: unknown) => {
-          throw wrapApiError(error, server, `JetStream consumer ${name}`);
-        });
-      }
-      return;
-    }
-    await jsm.consumers.delete(stream, name).catch(() => {});
-  }
-  try {
-    await jsm.consumers.add(stream, config);
-  } catch (error) {
-    try {
-      await jsm.consumers.info(stream, name); // created concurrently by another subscriber of the same name
-    } catch {
-      throw wrapApiError(error, server, `JetStream stream ${stream}`);
-    }
-  }
-}
-
 export const jetstreamDriver: Driver = {
   async openTopic(url: URL, options: DriverTopicOptions): Promise<DriverTopic> {
     const { server, subject } = parseNatsUrl(url, { wildcards: false });
@@ -427,9 +268,9 @@ export const jetstreamDriver: Driver = {
     const bufferTimeoutMs = intSetting(url, "bufferTimeoutMs", options.driver, defaults.nats.disconnectBufferTimeoutMs);
     const lease = await acquire(server);
     try {
-      const { js, jsm } = await managers(lease);
-      if (settings.stream !== undefined) await ensureStream(jsm, settings, subject, server.url);
-      return new JetStreamTopic(lease, js, subject, bufferTimeoutMs);
+      const context = await managers(lease, url);
+      if (settings.stream !== undefined) await ensureStream(context, settings, subject);
+      return new JetStreamTopic(lease, context.js, subject, bufferTimeoutMs);
     } catch (error) {
       await lease.release();
       throw error;
@@ -453,10 +294,11 @@ export const jetstreamDriver: Driver = {
     const name = options.name ?? `whisper_${newId()}`;
     const lease = await acquire(server);
     try {
-      const { js, jsm } = await managers(lease);
+      const context = await managers(lease, url);
+      const { js, jsm } = context;
       let stream = settings.stream;
       if (stream !== undefined) {
-        await ensureStream(jsm, settings, subject, server.url);
+        await ensureStream(context, settings, subject);
       } else {
         stream = await within(jsm.streams.find(subject), defaults.jetstream.publishTimeoutMs, "stream lookup").catch(
           (error: unknown) => {
