@@ -44,6 +44,7 @@ export class ManagedTopics {
   readonly #options: ManagedTopicsOptions;
   readonly #topics = new Map<string, ManagedTopic>();
   readonly #adopting = new Map<string, Promise<void>>();
+  readonly #opening = new Map<string, Promise<ManagedTopic>>();
 
   constructor(options: ManagedTopicsOptions) {
     this.#options = options;
@@ -68,8 +69,22 @@ export class ManagedTopics {
     return managed;
   }
 
-  /** Opens the core topic and the recorder's subscription; throws StartupError naming the broker. */
-  async open(name: string, ordering: boolean): Promise<ManagedTopic> {
+  /**
+   * Opens the core topic and the recorder's subscription; throws StartupError naming the broker. Concurrent
+   * calls for one name (an add racing a catch-up's adopt) share one opening.
+   */
+  open(name: string, ordering: boolean): Promise<ManagedTopic> {
+    const existing = this.#topics.get(name);
+    if (existing) return Promise.resolve(existing);
+    let opening = this.#opening.get(name);
+    if (!opening) {
+      opening = this.#openNow(name, ordering).finally(() => this.#opening.delete(name));
+      this.#opening.set(name, opening);
+    }
+    return opening;
+  }
+
+  async #openNow(name: string, ordering: boolean): Promise<ManagedTopic> {
     const { config, recorder, onPause } = this.#options;
     const url = topicUrl(config.bus, name);
     let topic: Topic;

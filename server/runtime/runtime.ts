@@ -3,7 +3,7 @@ import type pg from "pg";
 import { closeDb, db } from "@/server/db";
 import { LagMonitor, type BrokerFigures } from "@/server/history/lag";
 import { Recorder, recorderSubscriptionName, type RecorderTopicStats } from "@/server/history/recorder";
-import { listTopics, upsertTopic } from "@/server/services/topics";
+import { getTopic, listTopics, upsertTopic } from "@/server/services/topics";
 import { discardStalled, resumeStalled } from "@/server/services/ordering";
 import { UnavailableError } from "@/server/services/errors";
 import type { MessageSummary } from "@/server/services/types";
@@ -322,7 +322,11 @@ export class Runtime {
     for (const name of stored.keys()) {
       if (!this.#topics.get(name)) await this.ensureTopic(name).catch((e) => console.error(`whisper: adopting ${name}:`, describe(e)));
     }
-    for (const name of this.topicNames()) if (!stored.has(name)) await this.#topics.release(name);
+    for (const name of this.topicNames()) {
+      // Read again: a topic added here after the list was read is in the database by now, and releasing it
+      // would drop what the in-process bus holds for its recorder.
+      if (!stored.has(name) && !(await getTopic(name))) await this.#topics.release(name);
+    }
     await this.#stalls.pauseStoredKeys((name) => this.#topics.get(name));
   }
 

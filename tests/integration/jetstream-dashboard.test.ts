@@ -73,4 +73,35 @@ describe("the dashboard on one JetStream stream", () => {
       await nc.close();
     }
   });
+
+  it("runs 50 topics created through the API on the one stream: each publishes, records and replays to the next", { timeout: 120_000 }, async () => {
+    const topics = Array.from({ length: 50 }, (_, i) => `jsd-${id}-many-${i}`);
+    for (const topic of topics) {
+      const created = await app.api("/api/topics", post({ name: topic }));
+      expect(created.status, await created.clone().text()).toBe(201);
+    }
+    for (const topic of topics) await publish(topic, `${topic}-1`);
+    for (const topic of topics) await recorded(topic, `${topic}-1`);
+    for (const [i, topic] of topics.entries()) {
+      const next = topics[(i + 1) % topics.length]!;
+      const replayed = await app.api(`/api/messages/${topic}-1/replay`, post({ topic: next }));
+      expect(replayed.status, await replayed.clone().text()).toBe(201);
+      await recorded(next, (await replayed.json()).id);
+    }
+  });
+
+  it("runs the demo traffic on the stream (the README's JetStream example with the demo button)", async () => {
+    const started = await app.api("/api/demo", post({ running: true }));
+    expect(started.status, await started.clone().text()).toBe(200);
+    try {
+      for (const topic of ["demo.orders", "demo.payments", "demo.clicks", "demo.inventory"]) {
+        await eventually(async () => {
+          const items: unknown[] = (await (await app.api(`/api/messages?topic=${topic}`)).json()).items;
+          return items.length > 0 ? true : undefined;
+        }, `demo traffic recorded on ${topic}`);
+      }
+    } finally {
+      expect((await app.api("/api/demo", post({ running: false }))).status).toBe(200);
+    }
+  });
 });
