@@ -3,7 +3,7 @@ import type pg from "pg";
 import { closeDb, db } from "@/server/db";
 import { LagMonitor, type BrokerFigures } from "@/server/history/lag";
 import { Recorder, recorderSubscriptionName, type RecorderTopicStats } from "@/server/history/recorder";
-import { getTopic, listTopics, upsertTopic } from "@/server/services/topics";
+import { listTopics, upsertTopic } from "@/server/services/topics";
 import { discardStalled, resumeStalled } from "@/server/services/ordering";
 import { UnavailableError } from "@/server/services/errors";
 import type { MessageSummary } from "@/server/services/types";
@@ -12,11 +12,12 @@ import { topicUrl, type Config } from "../config";
 import { Metrics } from "../metrics";
 import { LiveHub } from "../live/hub";
 import { BrokerInfo, type SubscriptionInfo } from "./broker-info";
-import { ControlPlane, type ControlEvent } from "./control-plane";
+import { ControlPlane } from "./control-plane";
 import { openControlTransport } from "./control-transport";
 import { codeOf, describe, redactUrl } from "./errors";
 import { ManagedTopics, StartupError, type ManagedTopic } from "./managed-topics";
 import { publishWithin, type PublishOutcome } from "./publish-deadline";
+import { applyControlEvent, catchUp, type ReplicaState } from "./replica-sync";
 import { StallKeeper } from "./stalls";
 
 export type StartedBy = "instrumentation" | "route";
@@ -127,7 +128,7 @@ export class Runtime {
         origin: this.bootId,
         transport,
         liveClients: () => this.hub.stats().clients,
-        onEvent: (event) => void this.#onControlEvent(event),
+        onEvent: (event) => void applyControlEvent(this.#replicaState(), event),
       });
     } catch (error) {
       throw new StartupError("cannot join the replicas' control channel", error);
@@ -317,43 +318,11 @@ export class Runtime {
 
   /** Re-reads the topics and the open stalls from the database: adopts, releases and pauses what differs. */
   async catchUp(): Promise<void> {
-    if (this.shuttingDown) return;
-    const stored = new Map((await listTopics()).map((t) => [t.name, t]));
-    for (const name of stored.keys()) {
-      if (!this.#topics.get(name)) await this.ensureTopic(name).catch((e) => console.error(`whisper: adopting ${name}:`, describe(e)));
-    }
-    for (const name of this.topicNames()) {
-      // Read again: a topic added here after the list was read is in the database by now, and releasing it
-      // would drop what the in-process bus holds for its recorder.
-      if (!stored.has(name) && !(await getTopic(name))) await this.#topics.release(name);
-    }
-    await this.#stalls.pauseStoredKeys((name) => this.#topics.get(name));
+    if (!this.shuttingDown) await catchUp(this.#replicaState());
   }
 
-  async #onControlEvent(event: ControlEvent): Promise<void> {
-    switch (event.kind) {
-      case "topic.created":
-        return this.ensureTopic(event.topic).catch((e) => console.error(`whisper: adopting ${event.topic}:`, describe(e)));
-      case "topic.deleted":
-        await this.#topics.release(event.topic);
-        return;
-      case "key.paused": {
-        const managed = this.#topics.get(event.topic);
-        if (managed) this.#stalls.pauseFromElsewhere(managed, event.key, `paused by another replica: ${event.error}`);
-        return;
-      }
-      case "key.resumed":
-        this.#topics.get(event.topic)?.topic.resume(event.key);
-        return;
-      case "failure":
-        if (this.#topics.get(event.topic) && this.#topics.bus()) this.#topics.setFailing(event.topic, event.failing);
-        return;
-      case "live":
-        this.hub.publish(event.summaries);
-        return;
-      case "hello":
-        return;
-    }
+  #replicaState(): ReplicaState {
+    return { topics: this.#topics, stalls: this.#stalls, hub: this.hub, ensureTopic: (name) => this.ensureTopic(name) };
   }
 
   /** Flushes and closes everything. Idempotent; bounded by SHUTDOWN_TIMEOUT_MS. */
