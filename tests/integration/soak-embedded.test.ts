@@ -161,7 +161,15 @@ describe("soak: the embedded default under a busy dashboard", () => {
     }, `${expected} demo events in history`, 60_000);
     const stalls = await call<{ stalled: StalledEntry[] }>("GET", "/api/ordering");
     const missingResent = [...resent].filter((id) => !history.ids.has(id));
-    const context = `published ${demo!.published}, resent ${resent.size} (not in history: ${missingResent.join(", ") || "none"}), in history ${history.ids.size}, open stalls ${JSON.stringify(stalls?.stalled.map((s) => ({ status: s.status, messages: s.messages.map((m) => m.status) })))}\nserver errors:\n${running.output().split("\n").filter((l) => /error|fail/i.test(l)).slice(-30).join("\n")}`;
+    const lookups = await Promise.all(
+      missingResent.slice(0, 5).map(async (id) => `${id}: ${(await fetch(`${base}/api/messages/${id}`, { headers })).status}`),
+    );
+    const context = [
+      `published ${demo!.published}, resent ${resent.size}, in history ${history.ids.size}`,
+      `resent but not browsed: ${lookups.join(", ") || "none"}`,
+      `open stalls ${JSON.stringify(stalls?.stalled.map((s) => ({ status: s.status, messages: s.messages.map((m) => m.status) })))}`,
+      `server log:\n${running.output().split("\n").filter((l) => l.includes("whisper")).slice(-40).join("\n")}`,
+    ].join("\n");
 
     expect([...history.ids.values()].filter((n) => n !== 1)).toEqual([]);
     expect(history.ids.size, context).toBe(expected);
