@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { httpDefaults } from "./http/defaults";
 
 /**
  * The dashboard's configuration, read once per process from the environment and validated with zod.
@@ -99,6 +100,12 @@ const envSchema = z.object({
   WHISPER_RECORDER_INSERT: z
     .enum(["copy", "staging", "unnest"], { error: 'must be "copy", "staging" or "unnest"' })
     .default("copy"),
+  WHISPER_MAX_EVENT_BYTES: z.coerce
+    .number({ error: "must be a number of bytes" })
+    .int("must be a whole number of bytes")
+    .min(1024, "must be at least 1024 bytes")
+    .max(httpDefaults.body.eventsBytes, `must be at most ${httpDefaults.body.eventsBytes} bytes (the events route's body limit)`)
+    .default(httpDefaults.maxEventBytes),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOSTNAME: z.string().trim().min(1).optional(),
 });
@@ -123,6 +130,8 @@ export interface Config {
   publishDeadlineMs: number;
   /** When a topic's recording counts as behind (health degraded, banners): WHISPER_RECORDER_LAG_SECONDS / _MESSAGES. */
   recorderLag: { seconds: number; messages: number };
+  /** Largest single event the events route publishes (its structured encoding; 413 above). */
+  maxEventBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -182,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publishDeadlineMs: e.WHISPER_PUBLISH_DEADLINE_MS,
     recorderLag: { seconds: e.WHISPER_RECORDER_LAG_SECONDS, messages: e.WHISPER_RECORDER_LAG_MESSAGES },
     recorderInsert: e.WHISPER_RECORDER_INSERT,
+    maxEventBytes: e.WHISPER_MAX_EVENT_BYTES,
   };
 }
 

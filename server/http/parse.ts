@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { decodeUtf8, parseJsonText } from "./body";
 import { badRequest, HttpProblem, type FieldError } from "./problem";
 
 /**
@@ -23,54 +24,55 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, prefix
   return result.data;
 }
 
-/** Largest JSON body the admin API accepts (events have their own limit). */
-export const MAX_JSON_BYTES = 1024 * 1024;
-
-/** Reads the body as text, refusing more than `limit` bytes with 413. */
-export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) {
-    throw new HttpProblem(413, "too-large", `request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
-  }
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > limit) {
-    throw new HttpProblem(413, "too-large", `request body exceeds the limit of ${limit} bytes`);
-  }
-  return bytes;
-}
-
 /**
- * Parses a JSON body with `schema`. An empty body is taken as `{}` (so all-optional bodies may be left out);
- * a body that is not JSON is a 400; a content type other than JSON is a 415.
+ * Parses a JSON body (already read within its limit by the route wrapper) with `schema`. An empty body is
+ * taken as `{}` (so all-optional bodies may be left out); a body with any other content type than JSON
+ * (`application/json` or `…+json`), or none, is a 415; invalid UTF-8, too deep a nesting or a syntax error
+ * is a 400.
  */
-export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
-  const bytes = await readBody(request, MAX_JSON_BYTES);
+export function parseJsonBody<S extends z.ZodType>(request: Request, bytes: Uint8Array, schema: S): z.output<S> {
   if (bytes.byteLength === 0) return parseWith(schema, {}, "body");
   const type = (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
-  if (type !== "" && type !== "application/json" && !type.endsWith("+json")) {
-    throw new HttpProblem(415, "unsupported-media-type", `expected application/json, got ${type}`);
+  if (type !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+    throw new HttpProblem(
+      415,
+      "unsupported-media-type",
+      type === "" ? "a request body needs Content-Type: application/json" : `expected application/json, got ${type}`,
+    );
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw badRequest(`body is not valid JSON: ${(error as Error).message}`);
-  }
-  return parseWith(schema, value, "body");
+  return parseWith(schema, parseJsonText(decodeUtf8(bytes)), "body");
 }
 
 /**
  * Parses the query string with `schema`. Each parameter may be given once (a repeat is a 400); an empty value
- * (`?type=`) counts as not given, though an unknown name is still refused by a strict schema.
+ * (`?type=`) counts as not given, though an unknown name is still refused by a strict schema. Percent-encoding
+ * that is not valid UTF-8 is a 400 (URLSearchParams would silently turn it into U+FFFD).
  */
 export function parseQuery<S extends z.ZodType>(request: Request, schema: S): z.output<S> {
-  const params = new URL(request.url).searchParams;
-  const query: Record<string, string | undefined> = {};
-  for (const [key, value] of params) {
-    if (key in query) throw badRequest(`query parameter "${key}" is given more than once`, [{ path: `query.${key}`, message: "given more than once" }]);
+  const search = new URL(request.url).search.slice(1);
+  const query: Record<string, string | undefined> = Object.create(null);
+  for (const pair of search === "" ? [] : search.split("&")) {
+    if (pair === "") continue;
+    const eq = pair.indexOf("=");
+    const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? "" : decodeQueryPart(pair.slice(eq + 1), key);
+    if (Object.hasOwn(query, key)) {
+      throw badRequest(`query parameter "${key}" is given more than once`, [{ path: `query.${key}`, message: "given more than once" }]);
+    }
     query[key] = value === "" ? undefined : value;
   }
   return parseWith(schema, query, "query");
+}
+
+function decodeQueryPart(raw: string, key?: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " "));
+  } catch {
+    const where = key === undefined ? "a query parameter name" : `query parameter "${key}"`;
+    throw badRequest(`${where} is not valid percent-encoded UTF-8`, [
+      { path: key === undefined ? "query" : `query.${key}`, message: "is not valid percent-encoded UTF-8" },
+    ]);
+  }
 }
 
 /** Parses the route's path parameters. */

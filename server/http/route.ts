@@ -1,30 +1,57 @@
 import { ConfigError, getConfig } from "../config";
 import { authenticate, type Actor } from "./auth";
-import { HttpProblem, PROBLEM_CONTENT_TYPE, problemResponse, unavailable } from "./problem";
+import { readLimited } from "./body";
+import { httpDefaults } from "./defaults";
+import { badRequest, HttpProblem, PROBLEM_CONTENT_TYPE, problemResponse, unavailable } from "./problem";
+import { repeatedHeaders } from "./stamp";
 
 /**
- * The wrapper every app/api route handler goes through. Contract:
- * - authenticates first (unless `auth: false`), so no route runs for an unauthenticated caller;
+ * The wrapper every app/api route handler goes through. Contract, in this order:
+ * - reads the request body within the route's limit (`body`: none, login, json or events; see
+ *   httpDefaults.body) BEFORE any authentication work, streaming, so an oversized or endless upload is a 413
+ *   whoever sends it and never fills memory; the handler gets the bytes as `body`;
+ * - authenticates (unless `auth: false`), so no route runs for an unauthenticated caller;
  * - an HttpProblem thrown by the handler becomes its problem+json response; any other error becomes a 500
  *   problem (logged with its stack, never shown to the caller);
  * - a configuration error becomes a 503 problem naming it.
  */
+export type BodyKind = keyof typeof BODY_LIMITS;
+
+const BODY_LIMITS = {
+  none: 0,
+  login: httpDefaults.body.loginBytes,
+  json: httpDefaults.body.jsonBytes,
+  events: httpDefaults.body.eventsBytes,
+} as const;
+
 export interface RouteContext<P> {
   request: Request;
   params: Promise<P>;
   /** Undefined only for routes with `auth: false`. */
   actor: Actor;
+  /** The request body, complete and within the route's limit (empty for `body: "none"`). */
+  body: Uint8Array;
+}
+
+export interface RouteOptions {
+  /** Authenticate the caller first (default true). */
+  auth?: boolean;
+  /** What body the route takes (default "none": any body byte is a 413). */
+  body?: BodyKind;
 }
 
 export function route<P = Record<string, string>>(
   handler: (context: RouteContext<P>) => Promise<Response> | Response,
-  { auth = true }: { auth?: boolean } = {},
+  { auth = true, body: bodyKind = "none" }: RouteOptions = {},
 ): (request: Request, context: { params: Promise<P> }) => Promise<Response> {
   return async (request, context) => {
     try {
+      const repeated = repeatedHeaders(request).find((name) => !name.startsWith("ce-"));
+      if (repeated !== undefined) throw badRequest(`header ${repeated} is given more than once`);
+      const body = await readLimited(request, BODY_LIMITS[bodyKind]);
       let actor: Actor = "admin:bearer";
       if (auth) actor = authenticate(request, tokenOrThrow());
-      return await handler({ request, params: context?.params ?? Promise.resolve({} as P), actor });
+      return await handler({ request, params: context?.params ?? Promise.resolve({} as P), actor, body });
     } catch (error) {
       return errorResponse(error);
     }
@@ -102,4 +129,25 @@ export function json(data: unknown, status = 200, headers: Record<string, string
 
 export function noContent(headers: Record<string, string> = {}): Response {
   return new Response(null, { status: 204, headers });
+}
+
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+const METHODS: readonly Method[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+type Handler = (request: Request, context: { params: Promise<unknown> }) => Promise<Response>;
+
+/**
+ * 405 problem+json handlers (with `Allow`) for the methods a route file does not implement, which Next would
+ * answer with an empty 405. Each route file ends with `export const { … } = notAllowed(<its methods>)`
+ * naming the others; tests/support/app.ts apiRoutes() does not count these as implemented. The answer comes
+ * before authentication and without reading the body, as Next's own 405 did (the API's paths are public).
+ */
+export function notAllowed(...allowed: Method[]): Record<Method, Handler> {
+  const allow = [...allowed, ...(allowed.includes("GET") ? ["HEAD"] : []), "OPTIONS"].join(", ");
+  const handler: Handler = async (request) =>
+    problemResponse(
+      new HttpProblem(405, "method-not-allowed", `${request.method} is not allowed here; use ${allowed.join(" or ")}`, {
+        headers: { allow },
+      }),
+    );
+  return Object.fromEntries(METHODS.map((m) => [m, handler])) as Record<Method, Handler>;
 }

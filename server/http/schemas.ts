@@ -6,8 +6,19 @@ import { topicNameSchema } from "../config";
  * the same objects, so the documentation cannot drift from the validation.
  */
 
-const id = z.string().min(1, "is required").max(256, "has at most 256 characters");
-const optionalText = (max: number) => z.string().min(1, "must not be empty").max(max, `has at most ${max} characters`).optional();
+/** No NUL: PostgreSQL text cannot hold it, so no stored value has one and a filter with one is a mistake. */
+const NO_NUL = /^[^\u0000]*$/;
+const NO_NUL_MESSAGE = "must not contain NUL (U+0000)";
+const id = z.string().min(1, "is required").max(256, "has at most 256 characters").regex(NO_NUL, NO_NUL_MESSAGE);
+const text = (max: number) =>
+  z.string().min(1, "must not be empty").max(max, `has at most ${max} characters`).regex(NO_NUL, NO_NUL_MESSAGE);
+const optionalText = (max: number) => text(max).optional();
+/** A nextCursor this API issued: base64url text. */
+const cursor = z
+  .string()
+  .max(1000, "has at most 1000 characters")
+  .regex(/^[A-Za-z0-9_-]+$/, "is not a cursor returned by this API")
+  .optional();
 const timestamp = z.iso.datetime({ offset: true, error: "must be an ISO 8601 timestamp such as 2026-01-31T12:00:00Z" });
 
 export const loginBody = z.strictObject({ token: z.string().min(1, "is required").max(1024) });
@@ -33,7 +44,7 @@ export const messagesQuery = z
     from: timestamp.optional(),
     to: timestamp.optional(),
     q: optionalText(500),
-    cursor: optionalText(1000),
+    cursor,
     limit: z.coerce.number().int("must be an integer").min(1).max(200).default(50),
   })
   .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) <= Date.parse(q.to), {

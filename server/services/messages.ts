@@ -149,7 +149,13 @@ export function encodeCursor(receivedAt: Date, id: string): string {
 export function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === "string" && typeof value[1] === "string") {
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === "string" &&
+      typeof value[1] === "string" &&
+      !value[1].includes("\u0000")
+    ) {
       const receivedAt = new Date(value[0]);
       if (!Number.isNaN(receivedAt.getTime())) return { receivedAt, id: value[1] };
     }

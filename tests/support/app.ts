@@ -114,6 +114,8 @@ export async function createSchema(prefix = "api"): Promise<TestSchema> {
 export interface RunningApp {
   url: string;
   token: string;
+  /** The next-server process (`next start` serves from the process it was started as). */
+  pid: number;
   /** Everything the server printed so far. */
   output(): string;
   /** fetch() against the app with the admin token (unless `headers.authorization` is given). */
@@ -169,6 +171,7 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
   const app: RunningApp = {
     url,
     token: token ?? "",
+    pid: child.pid!,
     output: () => output,
     api(pathname, init = {}) {
       const headers = new Headers(init.headers);
@@ -230,7 +233,11 @@ export interface ApiRoute {
 
 const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
-/** Every app/api route file with the HTTP methods it exports (read from the source, not from a list). */
+/**
+ * Every app/api route file with the HTTP methods it implements (read from the source, not from a list): each
+ * `export const GET = …` / `export function GET` / `export { GET }`. The 405 handlers a route file exports
+ * with `export const { PUT, … } = notAllowed(…)` are not counted (that form matches none of the patterns).
+ */
 export async function apiRoutes(): Promise<ApiRoute[]> {
   const { readFile } = await import("node:fs/promises");
   const routes: ApiRoute[] = [];

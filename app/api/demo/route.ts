@@ -1,6 +1,6 @@
 import { demoStatus, setDemo } from "@/server/http/api";
 import { parseJsonBody, parseQuery } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { demoBody, emptyQuery } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
@@ -13,7 +13,9 @@ export const GET = route(async ({ request }) => {
 });
 
 /** Starts or stops the demo traffic (creates the demo topics on start). */
-export const POST = route(async ({ request, actor }) => {
-  const { running } = await parseJsonBody(request, demoBody);
-  return json(await setDemo(running, actor));
-});
+export const POST = route(
+  async ({ request, body, actor }) => json(await setDemo(parseJsonBody(request, body, demoBody).running, actor)),
+  { body: "json" },
+);
+
+export const { PUT, PATCH, DELETE } = notAllowed("GET", "POST");

@@ -1,6 +1,6 @@
 import { health } from "@/server/http/api";
 import { parseQuery } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { emptyQuery } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
@@ -15,3 +15,5 @@ export const GET = route(
   },
   { auth: false },
 );
+
+export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");

@@ -1,5 +1,5 @@
 import { parseQuery } from "@/server/http/parse";
-import { route } from "@/server/http/route";
+import { notAllowed, route } from "@/server/http/route";
 import { liveQuery } from "@/server/http/schemas";
 import { liveResponse } from "@/server/live/sse";
 import { getRuntime } from "@/server/runtime";
@@ -21,3 +21,5 @@ export const GET = route(async ({ request }) => {
     status: topic === undefined ? undefined : () => runtime.lag.of(topic) ?? null,
   });
 });
+
+export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");

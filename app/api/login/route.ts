@@ -2,7 +2,7 @@ import { getConfig } from "@/server/config";
 import { isHttps, safeEqual, sessionCookie } from "@/server/http/auth";
 import { parseJsonBody } from "@/server/http/parse";
 import { unauthorized } from "@/server/http/problem";
-import { noContent, route } from "@/server/http/route";
+import { noContent, notAllowed, route } from "@/server/http/route";
 import { loginBody } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
@@ -10,11 +10,13 @@ export const runtime = "nodejs";
 
 /** Exchanges the admin token for the session cookie. This route authenticates by its body, not by a session. */
 export const POST = route(
-  async ({ request }) => {
-    const { token } = await parseJsonBody(request, loginBody);
+  async ({ request, body }) => {
+    const { token } = parseJsonBody(request, body, loginBody);
     const expected = getConfig().adminToken;
     if (!safeEqual(token, expected)) throw unauthorized("the token is not valid");
     return noContent({ "set-cookie": sessionCookie(expected, isHttps(request)) });
   },
-  { auth: false },
+  { auth: false, body: "login" },
 );
+
+export const { GET, PUT, PATCH, DELETE } = notAllowed("POST");

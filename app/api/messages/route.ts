@@ -1,9 +1,11 @@
 import { browse } from "@/server/http/api";
 import { parseQuery } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { messagesQuery } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 export const GET = route(async ({ request }) => json(await browse(parseQuery(request, messagesQuery))));
+
+export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");

@@ -1,6 +1,6 @@
 import { openApiDocument } from "@/server/http/openapi";
 import { parseQuery } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { emptyQuery } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
@@ -10,3 +10,5 @@ export const GET = route(({ request }) => {
   parseQuery(request, emptyQuery);
   return json(openApiDocument());
 });
+
+export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");

@@ -1,6 +1,6 @@
 import { stalled } from "@/server/http/api";
 import { parseQuery } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { topicQuery } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
@@ -10,3 +10,5 @@ export const GET = route(async ({ request }) => {
   const { topic } = parseQuery(request, topicQuery);
   return json({ stalled: await stalled(topic) });
 });
+
+export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");

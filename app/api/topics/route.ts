@@ -1,6 +1,6 @@
 import { createTopic, topicSummaries } from "@/server/http/api";
 import { parseJsonBody, parseQuery } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { createTopicBody, emptyQuery } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
@@ -11,7 +11,9 @@ export const GET = route(async ({ request }) => {
   return json({ topics: await topicSummaries() });
 });
 
-export const POST = route(async ({ request, actor }) => {
-  const input = await parseJsonBody(request, createTopicBody);
-  return json(await createTopic(input, actor), 201);
-});
+export const POST = route(
+  async ({ request, body, actor }) => json(await createTopic(parseJsonBody(request, body, createTopicBody), actor), 201),
+  { body: "json" },
+);
+
+export const { PUT, PATCH, DELETE } = notAllowed("GET", "POST");

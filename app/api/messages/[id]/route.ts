@@ -1,6 +1,6 @@
 import { messageDetail } from "@/server/http/api";
 import { parseParams } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { messageParams } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
@@ -10,3 +10,5 @@ export const GET = route<{ id: string }>(async ({ params }) => {
   const { id } = await parseParams(params, messageParams);
   return json(await messageDetail(id));
 });
+
+export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");

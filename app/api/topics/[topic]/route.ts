@@ -1,6 +1,6 @@
 import { removeTopic } from "@/server/http/api";
 import { parseParams } from "@/server/http/parse";
-import { noContent, route } from "@/server/http/route";
+import { noContent, notAllowed, route } from "@/server/http/route";
 import { topicParams } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
@@ -11,3 +11,5 @@ export const DELETE = route<{ topic: string }>(async ({ params, actor }) => {
   await removeTopic(topic, actor);
   return noContent();
 });
+
+export const { GET, POST, PUT, PATCH } = notAllowed("DELETE");

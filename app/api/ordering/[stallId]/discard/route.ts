@@ -1,6 +1,6 @@
 import { discard } from "@/server/http/api";
 import { parseParams } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { stallParams } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
@@ -10,3 +10,5 @@ export const POST = route<{ stallId: string }>(async ({ params, actor }) => {
   const { stallId } = await parseParams(params, stallParams);
   return json(await discard(stallId, actor));
 });
+
+export const { GET, PUT, PATCH, DELETE } = notAllowed("POST");

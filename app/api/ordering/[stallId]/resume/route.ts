@@ -1,6 +1,6 @@
 import { resume } from "@/server/http/api";
 import { parseParams } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { stallParams } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
@@ -11,3 +11,5 @@ export const POST = route<{ stallId: string }>(async ({ params, actor }) => {
   const { stallId } = await parseParams(params, stallParams);
   return json(await resume(stallId, actor));
 });
+
+export const { GET, PUT, PATCH, DELETE } = notAllowed("POST");

@@ -1,14 +1,19 @@
-import { decodeEvents, publishEvents } from "@/server/http/api";
+import { publishEvents } from "@/server/http/api";
+import { decodeEvents } from "@/server/http/events";
 import { parseParams } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { topicParams } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 /** Publishes CloudEvents given in HTTP binary, structured or batch mode. */
-export const POST = route<{ topic: string }>(async ({ request, params }) => {
-  const { topic } = await parseParams(params, topicParams);
-  const messages = await decodeEvents(request);
-  return json({ results: await publishEvents(topic, messages) }, 202);
-});
+export const POST = route<{ topic: string }>(
+  async ({ request, params, body }) => {
+    const { topic } = await parseParams(params, topicParams);
+    return json({ results: await publishEvents(topic, decodeEvents(request, body)) }, 202);
+  },
+  { body: "events" },
+);
+
+export const { GET, PUT, PATCH, DELETE } = notAllowed("POST");

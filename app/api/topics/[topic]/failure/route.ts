@@ -1,14 +1,19 @@
 import { setFailing } from "@/server/http/api";
 import { parseJsonBody, parseParams } from "@/server/http/parse";
-import { json, route } from "@/server/http/route";
+import { json, notAllowed, route } from "@/server/http/route";
 import { failureBody, topicParams } from "@/server/http/schemas";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 /** Makes sends to the topic fail on purpose (in-process bus only), to demonstrate and test stalls. */
-export const POST = route<{ topic: string }>(async ({ request, params }) => {
-  const { topic } = await parseParams(params, topicParams);
-  const { failing } = await parseJsonBody(request, failureBody);
-  return json(await setFailing(topic, failing));
-});
+export const POST = route<{ topic: string }>(
+  async ({ request, params, body }) => {
+    const { topic } = await parseParams(params, topicParams);
+    const { failing } = parseJsonBody(request, body, failureBody);
+    return json(await setFailing(topic, failing));
+  },
+  { body: "json" },
+);
+
+export const { GET, PUT, PATCH, DELETE } = notAllowed("POST");

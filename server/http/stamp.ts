@@ -1,0 +1,61 @@
+import http from "node:http";
+import https from "node:https";
+
+/**
+ * Facts about a request that only the HTTP server knows, handed to route handlers as request headers that
+ * clients cannot forge. A route handler sees a fetch Request: no socket, and repeated headers already joined
+ * with ", " (`ce-id: a` twice reads as "a, a"). installRequestStamp(), called once per process from
+ * instrumentation.ts, hooks the Node server so every incoming request first
+ * - loses every `x-whisper-*` header the client sent;
+ * - gets PEER_HEADER = the socket's remote address (the client, or the reverse proxy in front of us);
+ * - gets REPEATED_HEADER = the names (lower-case, comma-separated) of single-valued headers it carried more
+ *   than once: every `ce-*`, content-type, content-length, authorization, origin.
+ * Without the hook (e.g. a route called in a unit test) the headers are absent: readers treat the peer as
+ * unknown and nothing as repeated.
+ */
+
+export const PEER_HEADER = "x-whisper-peer";
+export const REPEATED_HEADER = "x-whisper-repeated";
+
+const SINGLE = new Set(["content-type", "content-length", "authorization", "origin"]);
+
+export function stamp(req: http.IncomingMessage): void {
+  for (const name of Object.keys(req.headers)) if (name.startsWith("x-whisper-")) delete req.headers[name];
+  req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "unknown";
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!name.startsWith("ce-") && !SINGLE.has(name)) continue;
+    if (seen.has(name)) repeated.add(name);
+    seen.add(name);
+  }
+  if (repeated.size > 0) req.headers[REPEATED_HEADER] = [...repeated].join(",");
+}
+
+const INSTALLED = Symbol.for("whisper.requestStamp");
+
+/** Hooks every http/https server of the process (idempotent). */
+export function installRequestStamp(): void {
+  for (const proto of [http.Server.prototype, https.Server.prototype] as Array<http.Server & { [INSTALLED]?: true }>) {
+    if (proto[INSTALLED]) continue;
+    const emit = proto.emit as (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
+    proto.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
+      if (event === "request") stamp(args[0] as http.IncomingMessage);
+      return emit.call(this, event, ...args);
+    } as typeof proto.emit;
+    proto[INSTALLED] = true;
+  }
+}
+
+/** Names of the request's repeated single-valued headers (empty without the hook). */
+export function repeatedHeaders(request: Request): string[] {
+  const value = request.headers.get(REPEATED_HEADER);
+  return value ? value.split(",") : [];
+}
+
+/** The socket address of the request's sender, or "unknown" without the hook. */
+export function peerAddress(request: Request): string {
+  return request.headers.get(PEER_HEADER) ?? "unknown";
+}
