@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { API_CSP, SECURITY_HEADERS } from "./server/http/headers";
 
 /**
  * Next.js configuration of the dashboard.
@@ -7,7 +8,9 @@ import type { NextConfig } from "next";
  * - serverExternalPackages: database and broker clients load from node_modules at run time instead of being
  *   bundled (native-ish modules, dynamic requires, and one copy per process);
  * - typescript.ignoreBuildErrors: `npm run typecheck` (tsc --noEmit) is the type gate in CI; the build does
- *   not repeat it.
+ *   not repeat it;
+ * - headers(): the security headers of every response (server/http/headers.ts); pages get their CSP, with a
+ *   per-request nonce, from proxy.ts, everything else the API's (nothing may load or run).
  */
 const config: NextConfig = {
   distDir: process.env.NEXT_DIST_DIR ?? ".next",
@@ -25,6 +28,15 @@ const config: NextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
   typescript: { ignoreBuildErrors: true },
+  async headers() {
+    const all = Object.entries(SECURITY_HEADERS).map(([key, value]) => ({ key, value }));
+    const csp = [{ key: "Content-Security-Policy", value: API_CSP }];
+    return [
+      { source: "/:path*", headers: all },
+      { source: "/api/:path*", headers: csp },
+      { source: "/_next/:path*", headers: csp },
+    ];
+  },
 };
 
 export default config;
