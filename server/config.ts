@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import { z } from "zod";
 import { httpDefaults } from "./http/defaults";
 
@@ -80,6 +81,38 @@ const envSchema = z.object({
     .trim()
     .min(16, "must be at least 16 characters (or leave it unset to have one generated)")
     .optional(),
+  WHISPER_VIEWER_TOKEN: z
+    .string()
+    .trim()
+    .min(16, "must be at least 16 characters (or leave it unset: no viewer access)")
+    .optional(),
+  WHISPER_TRUSTED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((value, ctx) => listOf(value, ctx, (item) => {
+      try {
+        const url = new URL(item);
+        return /^https?:$/.test(url.protocol) && url.origin === item.replace(/\/$/, "") ? url.origin : undefined;
+      } catch {
+        return undefined;
+      }
+    }, "an origin such as https://whisper.example.com (scheme, host and port only)")),
+  WHISPER_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((value, ctx) => listOf(value, ctx, (item) => (isIP(item) ? item : undefined), "an IP address")),
+  WHISPER_SESSION_IDLE_MINUTES: z.coerce
+    .number({ error: "must be a number of minutes" })
+    .int("must be a whole number of minutes")
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(httpDefaults.session.idleMs / 60_000),
+  WHISPER_SESSION_MAX_HOURS: z.coerce
+    .number({ error: "must be a number of hours" })
+    .int("must be a whole number of hours")
+    .min(1)
+    .max(90 * 24)
+    .default(httpDefaults.session.absoluteMs / 3_600_000),
   WHISPER_DEMO: z
     .enum(["0", "1", "true", "false", ""], { error: 'must be "1" (publish demo traffic) or "0"' })
     .default("0")
@@ -110,11 +143,35 @@ const envSchema = z.object({
   HOSTNAME: z.string().trim().min(1).optional(),
 });
 
+/** A comma-separated list, each item checked by `parse` (undefined = invalid, reported with `expected`). */
+function listOf(value: string, ctx: z.RefinementCtx, parse: (item: string) => string | undefined, expected: string): string[] {
+  const items: string[] = [];
+  for (const item of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const parsed = parse(item);
+    if (parsed === undefined) ctx.addIssue({ code: "custom", message: `${JSON.stringify(item)} is not ${expected}` });
+    else items.push(parsed);
+  }
+  return items;
+}
+
 export interface Config {
   bus: string;
   databaseUrl: string;
   topics: ManagedTopicSpec[];
   adminToken: string;
+  /** WHISPER_VIEWER_TOKEN: read-only access (browse, inspect, live, audit); undefined = no viewers. */
+  viewerToken: string | undefined;
+  /**
+   * Origins, besides the request's own Host, whose browser pages may make cookie-authenticated changes
+   * (WHISPER_TRUSTED_ORIGINS): the public origin of a reverse proxy that rewrites Host.
+   */
+  trustedOrigins: string[];
+  /** Reverse proxies whose X-Forwarded-For names the client (WHISPER_TRUSTED_PROXIES), for login throttling. */
+  trustedProxies: string[];
+  /** A session unused this long ends (ms). */
+  sessionIdleMs: number;
+  /** A session ends this long after login (ms). */
+  sessionAbsoluteMs: number;
   /** True when no WHISPER_ADMIN_TOKEN was given and `adminToken` was generated at start. */
   tokenGenerated: boolean;
   port: number;
@@ -178,12 +235,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `whisper: refusing to serve on ${hostname} without WHISPER_ADMIN_TOKEN: set a token, or bind 127.0.0.1 (next start -H 127.0.0.1)`,
     );
   }
+  if (e.WHISPER_VIEWER_TOKEN !== undefined && e.WHISPER_VIEWER_TOKEN === e.WHISPER_ADMIN_TOKEN) {
+    throw new ConfigError("whisper: invalid configuration:\n  - WHISPER_VIEWER_TOKEN: must differ from WHISPER_ADMIN_TOKEN");
+  }
   return {
     bus: e.WHISPER_BUS,
     databaseUrl: e.DATABASE_URL,
     topics: e.WHISPER_TOPICS,
     adminToken: e.WHISPER_ADMIN_TOKEN ?? randomBytes(24).toString("base64url"),
     tokenGenerated,
+    viewerToken: e.WHISPER_VIEWER_TOKEN,
+    trustedOrigins: e.WHISPER_TRUSTED_ORIGINS,
+    trustedProxies: e.WHISPER_TRUSTED_PROXIES,
+    sessionIdleMs: e.WHISPER_SESSION_IDLE_MINUTES * 60_000,
+    sessionAbsoluteMs: e.WHISPER_SESSION_MAX_HOURS * 3_600_000,
     port: e.PORT,
     hostname,
     demo: e.WHISPER_DEMO,

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { audit, browseAudit } from "@/server/services/audit";
 import { listTopics } from "@/server/services/topics";
 import { browseMessages, getMessage } from "@/server/services/messages";
 import { replayMessage } from "@/server/services/replay";
@@ -6,10 +7,11 @@ import { listStalled } from "@/server/services/ordering";
 import type { TopicSummary } from "@/server/services/types";
 import type { Message } from "@/server/whisper";
 import { demoFor, type DemoStatus } from "../demo";
-import { currentRuntime, describe, getRuntime, redactUrl, type PublishOutcome } from "../runtime";
+import { redactUrl } from "../redact";
+import { currentRuntime, describe, getRuntime, type PublishOutcome } from "../runtime";
 import type { Actor } from "./auth";
 import { HttpProblem, notFound } from "./problem";
-import type { createTopicBody, messagesQuery, replayBody } from "./schemas";
+import type { auditQuery, createTopicBody, messagesQuery, replayBody } from "./schemas";
 
 /**
  * The admin API's operations: what a route does once its input is parsed. Each combines the runtime (the
@@ -24,6 +26,7 @@ export async function topicSummaries(): Promise<TopicSummary[]> {
     const state = runtime.topicState(t.name);
     return {
       ...t,
+      url: redactUrl(t.url),
       pausedKeys: Math.max(t.pausedKeys, state.pausedKeys),
       failing: state.failing,
       recording: runtime.lag.of(t.name) ?? null,
@@ -33,7 +36,7 @@ export async function topicSummaries(): Promise<TopicSummary[]> {
 
 export async function createTopic(input: z.output<typeof createTopicBody>, actor: Actor): Promise<TopicSummary> {
   const runtime = await getRuntime();
-  await runtime.addTopic(input.name, input.ordering ?? false, actor);
+  await runtime.addTopic(input.name, input.ordering ?? false, actor.name);
   const created = (await topicSummaries()).find((t) => t.name === input.name);
   if (!created) throw new HttpProblem(500, "internal", `topic ${input.name} was created but cannot be listed`);
   return created;
@@ -41,11 +44,12 @@ export async function createTopic(input: z.output<typeof createTopicBody>, actor
 
 export async function removeTopic(name: string, actor: Actor): Promise<void> {
   const runtime = await getRuntime();
-  if (!(await runtime.removeTopic(name, actor))) throw notFound(`topic ${name} not found`);
+  if (!(await runtime.removeTopic(name, actor.name))) throw notFound(`topic ${name} not found`);
 }
 
-export async function setFailing(name: string, failing: boolean): Promise<{ failing: boolean }> {
+export async function setFailing(name: string, failing: boolean, actor: Actor): Promise<{ failing: boolean }> {
   await (await getRuntime()).setFailing(name, failing);
+  await audit(actor.name, "topic.failure", name, { failing });
   return { failing };
 }
 
@@ -56,7 +60,15 @@ export async function demoStatus(): Promise<DemoStatus> {
 
 export async function setDemo(running: boolean, actor: Actor): Promise<DemoStatus> {
   const demo = demoFor(await getRuntime());
-  return running ? demo.start(actor) : demo.stop();
+  const status = running ? await demo.start(actor.name) : await demo.stop();
+  await audit(actor.name, running ? "demo.start" : "demo.stop", "demo", { topics: status.topics });
+  return status;
+}
+
+/** One page of the audit log (newest first), filtered. */
+export async function auditLog(query: z.output<typeof auditQuery>) {
+  await getRuntime();
+  return browseAudit(query);
 }
 
 export type { PublishOutcome };
@@ -90,7 +102,7 @@ export async function messageDetail(id: string) {
 
 export async function replay(id: string, input: z.output<typeof replayBody>, actor: Actor) {
   const runtime = await getRuntime();
-  return replayMessage(id, { ...input, actor }, async (topic, m) => {
+  return replayMessage(id, { ...input, actor: actor.name }, async (topic, m) => {
     await runtime.ensureTopic(topic);
     return runtime.publish(topic, m);
   });
@@ -103,12 +115,12 @@ export async function stalled(topic: string | undefined) {
 
 /** Resumes a stalled entry: resent first on its key (nothing overtakes it), then the key flows on every replica. */
 export async function resume(stallId: string, actor: Actor) {
-  return (await getRuntime()).resumeStall(stallId, actor);
+  return (await getRuntime()).resumeStall(stallId, actor.name);
 }
 
 /** Discards the stalled messages and unpauses the key in the core of every replica, so the key flows again. */
 export async function discard(stallId: string, actor: Actor) {
-  return (await getRuntime()).discardStall(stallId, actor);
+  return (await getRuntime()).discardStall(stallId, actor.name);
 }
 
 export async function subscriptions(topic: string | undefined) {

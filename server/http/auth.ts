@@ -1,19 +1,32 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { unauthorized } from "./problem";
+import { createHash, scryptSync, timingSafeEqual } from "node:crypto";
+import type { Config } from "../config";
+import { endSession, findSession, touchSession, type SessionRole, type SessionRow } from "../services/sessions";
+import { httpDefaults } from "./defaults";
+import { HttpProblem, unauthorized } from "./problem";
 
 /**
- * Admin authentication. A request is authenticated by `Authorization: Bearer <admin token>` or by the
- * `whisper_session` cookie that POST /api/login sets. The cookie holds an HMAC of the token, never the token,
- * so changing the token ends every session. Comparisons take the same time whatever the input.
+ * Who may call the admin API. A request authenticates with `Authorization: Bearer <token>` (the admin or the
+ * viewer token) or with the `whisper_session` cookie of a session opened by POST /api/login
+ * (server/services/sessions.ts). Contract:
+ * - token comparisons take the same time whatever the input;
+ * - a session is refused (401, and its row deleted) once idle longer than the configured idle limit, past its
+ *   absolute expiry, or when the token that opened it is no longer the configured token of its role, so
+ *   rotating a token ends its sessions; a refused cookie is cleared in the answer;
+ * - authorize() refuses a viewer an admin action with 403.
  */
 
 export const SESSION_COOKIE = "whisper_session";
 
-/** Who made an authenticated request, for the audit log. */
-export type Actor = "admin:bearer" | "admin:session";
+export type Role = SessionRole;
 
-export function sessionValue(token: string): string {
-  return createHmac("sha256", token).update("whisper_session/v1").digest("base64url");
+/** Who made an authenticated request. */
+export interface Actor {
+  role: Role;
+  via: "bearer" | "session";
+  /** The audit log's actor: "admin:bearer", "viewer:session:1a2b3c4d" (a session's short id). */
+  name: string;
+  /** The session's stored id, when authenticated by session. */
+  session?: SessionRow;
 }
 
 /** Constant-time string equality (compares fixed-length digests, so lengths leak nothing either). */
@@ -21,6 +34,34 @@ export function safeEqual(a: string, b: string): boolean {
   const da = createHash("sha256").update(a).digest();
   const db = createHash("sha256").update(b).digest();
   return timingSafeEqual(da, db);
+}
+
+const TOKEN_HASHES = new Map<string, string>();
+
+/**
+ * The stored fingerprint of a token: scrypt with a fixed salt, so a leaked sessions table costs a guesser
+ * an scrypt per try. Memoised per process (a handful of tokens).
+ */
+export function tokenHash(token: string): string {
+  let hash = TOKEN_HASHES.get(token);
+  if (hash === undefined) {
+    hash = scryptSync(token, "whisper/session-token/v1", 32).toString("hex");
+    if (TOKEN_HASHES.size > 16) TOKEN_HASHES.clear();
+    TOKEN_HASHES.set(token, hash);
+  }
+  return hash;
+}
+
+/** The configured token of each role (viewer only when configured). */
+export function roleTokens(config: Pick<Config, "adminToken" | "viewerToken">): Array<[Role, string]> {
+  return config.viewerToken === undefined ? [["admin", config.adminToken]] : [["admin", config.adminToken], ["viewer", config.viewerToken]];
+}
+
+/** The role `token` grants, or undefined. Compares against every configured token (no early exit). */
+export function roleOfToken(token: string, config: Pick<Config, "adminToken" | "viewerToken">): Role | undefined {
+  let role: Role | undefined;
+  for (const [r, expected] of roleTokens(config)) if (safeEqual(token, expected) && role === undefined) role = r;
+  return role;
 }
 
 export function readCookie(request: Request, name: string): string | undefined {
@@ -34,26 +75,57 @@ export function readCookie(request: Request, name: string): string | undefined {
   return undefined;
 }
 
+/** True when the request carries a session cookie and no Authorization header (the cookie decides). */
+export function usesSessionCookie(request: Request): boolean {
+  return request.headers.get("authorization") === null && readCookie(request, SESSION_COOKIE) !== undefined;
+}
+
+type AuthConfig = Pick<Config, "adminToken" | "viewerToken" | "sessionIdleMs">;
+
 /** Returns the actor, or throws a 401 problem saying what was missing or wrong. */
-export function authenticate(request: Request, token: string): Actor {
+export async function authenticate(request: Request, config: AuthConfig, now = new Date()): Promise<Actor> {
   const authorization = request.headers.get("authorization");
   if (authorization !== null) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw unauthorized("the Authorization header must be 'Bearer <token>'");
-    if (!safeEqual(match[1]!, token)) throw unauthorized("the bearer token is not valid");
-    return "admin:bearer";
+    const role = roleOfToken(match[1]!, config);
+    if (role === undefined) throw unauthorized("the bearer token is not valid");
+    return { role, via: "bearer", name: `${role}:bearer` };
   }
   const cookie = readCookie(request, SESSION_COOKIE);
-  if (cookie !== undefined) {
-    if (!safeEqual(cookie, sessionValue(token))) throw unauthorized("the session is not valid; log in again");
-    return "admin:session";
-  }
+  if (cookie !== undefined) return sessionActor(request, cookie, config, now);
   throw unauthorized("authentication required: send 'Authorization: Bearer <token>' or log in");
 }
 
-/** The Set-Cookie value for a session (HttpOnly, SameSite=Strict; Secure when served over https). */
-export function sessionCookie(token: string, secure: boolean): string {
-  return `${SESSION_COOKIE}=${sessionValue(token)}; Path=/; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+async function sessionActor(request: Request, cookie: string, config: AuthConfig, now: Date): Promise<Actor> {
+  const session = await findSession(cookie);
+  const refuse = async (why: string): Promise<never> => {
+    if (session) await endSession(session.idHash);
+    throw new HttpProblem(401, "unauthorized", `${why}; log in again`, {
+      headers: { "www-authenticate": 'Bearer realm="whisper"', "set-cookie": clearedSessionCookie(isHttps(request)) },
+    });
+  };
+  if (!session) return refuse("the session is not valid (ended, or never opened)");
+  if (session.expiresAt.getTime() <= now.getTime()) return refuse("the session expired");
+  if (now.getTime() - session.lastSeenAt.getTime() > config.sessionIdleMs) return refuse("the session expired after inactivity");
+  const current = roleTokens(config).find(([role]) => role === session.role)?.[1];
+  if (current === undefined || !safeEqual(tokenHash(current), session.tokenHash)) {
+    return refuse(`the ${session.role} token changed since this session was opened`);
+  }
+  if (now.getTime() - session.lastSeenAt.getTime() > httpDefaults.session.touchEveryMs) await touchSession(session.idHash, now);
+  return { role: session.role, via: "session", name: `${session.role}:session:${session.idHash.slice(0, 8)}`, session };
+}
+
+/** Refuses a viewer what only admins may do (403). */
+export function authorize(actor: Actor, needed: Role, what: string): void {
+  if (needed === "admin" && actor.role !== "admin") {
+    throw new HttpProblem(403, "forbidden", `${what} needs the admin role; this ${actor.via} has the viewer role`);
+  }
+}
+
+/** The Set-Cookie value for a session (HttpOnly, SameSite=Strict, Max-Age to its expiry; Secure over https). */
+export function sessionCookie(id: string, maxAgeSeconds: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure ? "; Secure" : ""}`;
 }
 
 export function clearedSessionCookie(secure: boolean): string {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  auditQuery,
   createTopicBody,
   demoBody,
   failureBody,
@@ -147,6 +148,11 @@ const shapes: Record<string, Json> = {
       },
     },
   },
+  AuditEntry: {
+    type: "object",
+    required: ["id", "at", "actor", "action", "target"],
+    properties: { id: str, at: str, actor: str, action: str, target: str, details: {} },
+  },
   ResendResult: {
     type: "object",
     properties: { seq: int, id: str, status: { enum: ["published", "failed"] }, error: str },
@@ -235,7 +241,26 @@ export function openApiDocument(): Json {
       }),
     },
     "/api/logout": {
-      post: operation({ summary: "Clear the session cookie", responses: { "204": { description: "Logged out." } } }),
+      post: operation({ summary: "End the session (everywhere) and clear its cookie", responses: { "204": { description: "Logged out." } } }),
+    },
+    "/api/session": {
+      get: operation({
+        summary: "Who the caller is: role (admin or viewer), how authenticated, the session's expiry",
+        responses: ok("The caller.", {
+          type: "object",
+          properties: { role: { enum: ["admin", "viewer"] }, via: { enum: ["bearer", "session"] }, expiresAt: nullableStr },
+        }),
+      }),
+    },
+    "/api/audit": {
+      get: operation({
+        summary: "The audit log, newest first, keyset-paginated, filtered by actor/action prefix, target, time",
+        query: auditQuery,
+        responses: ok("A page.", {
+          type: "object",
+          properties: { items: { type: "array", items: ref("AuditEntry") }, nextCursor: nullableStr },
+        }),
+      }),
     },
     "/api/topics": {
       get: operation({

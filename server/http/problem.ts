@@ -1,7 +1,10 @@
+import { redactText } from "../redact";
+
 /**
  * RFC 9457 problem details. Every API error leaves the server as `application/problem+json`
  * `{ type, title, status, detail, errors? }`; HttpProblem is thrown anywhere below a route and turned into
- * that response by the route wrapper (server/http/route.ts).
+ * that response by the route wrapper (server/http/route.ts). A detail never shows a credential: URLs in it are
+ * redacted (server/redact.ts).
  */
 
 export interface FieldError {
@@ -28,6 +31,7 @@ const TITLES: Record<number, string> = {
   413: "Content Too Large",
   415: "Unsupported Media Type",
   422: "Unprocessable Content",
+  429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
 };
@@ -59,7 +63,7 @@ export class HttpProblem extends Error {
       type: `urn:whisper:problem:${this.slug}`,
       title: TITLES[this.status] ?? "Error",
       status: this.status,
-      detail: this.message,
+      detail: redactText(this.message),
     };
     if (this.errors !== undefined) body.errors = this.errors;
     return body;

@@ -1,16 +1,22 @@
 import { ConfigError, getConfig } from "../config";
-import { authenticate, type Actor } from "./auth";
+import { authenticate, authorize, usesSessionCookie, type Actor, type Role } from "./auth";
 import { readLimited } from "./body";
 import { httpDefaults } from "./defaults";
 import { badRequest, HttpProblem, PROBLEM_CONTENT_TYPE, problemResponse, unavailable } from "./problem";
+import { checkSameOrigin } from "./origin";
 import { repeatedHeaders } from "./stamp";
 
 /**
- * The wrapper every app/api route handler goes through. Contract, in this order:
+ * The wrappers every app/api route handler goes through: route() for authenticated routes, publicRoute() for
+ * the two that are not (login, health). Contract, in this order:
+ * - a repeated single-valued header (Authorization, Content-Type, Content-Length, Origin) is a 400;
  * - reads the request body within the route's limit (`body`: none, login, json or events; see
  *   httpDefaults.body) BEFORE any authentication work, streaming, so an oversized or endless upload is a 413
  *   whoever sends it and never fills memory; the handler gets the bytes as `body`;
- * - authenticates (unless `auth: false`), so no route runs for an unauthenticated caller;
+ * - route(): a state-changing request (any method but GET/HEAD/OPTIONS) authenticated by the session cookie
+ *   must come from the dashboard's own origin (server/http/origin.ts; 403); then authenticates (401) and
+ *   checks the role (`role`, default viewer for GET and admin for every other method; 403), so no handler
+ *   runs for a caller who may not call it;
  * - an HttpProblem thrown by the handler becomes its problem+json response; any other error becomes a 500
  *   problem (logged with its stack, never shown to the caller);
  * - a configuration error becomes a 503 problem naming it.
@@ -24,42 +30,81 @@ const BODY_LIMITS = {
   events: httpDefaults.body.eventsBytes,
 } as const;
 
-export interface RouteContext<P> {
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+interface BaseContext<P> {
   request: Request;
   params: Promise<P>;
-  /** Undefined only for routes with `auth: false`. */
-  actor: Actor;
   /** The request body, complete and within the route's limit (empty for `body: "none"`). */
   body: Uint8Array;
 }
 
+export interface RouteContext<P> extends BaseContext<P> {
+  actor: Actor;
+}
+
+export interface PublicContext<P> extends BaseContext<P> {
+  /** Authenticates if the request carries credentials: the actor, or undefined when it carries none or bad ones. */
+  optionalActor(): Promise<Actor | undefined>;
+}
+
+type NextHandler<P> = (request: Request, context: { params: Promise<P> }) => Promise<Response>;
+
 export interface RouteOptions {
-  /** Authenticate the caller first (default true). */
-  auth?: boolean;
   /** What body the route takes (default "none": any body byte is a 413). */
   body?: BodyKind;
+  /** The role it needs (default: viewer for GET, admin for every other method). */
+  role?: Role;
 }
 
 export function route<P = Record<string, string>>(
   handler: (context: RouteContext<P>) => Promise<Response> | Response,
-  { auth = true, body: bodyKind = "none" }: RouteOptions = {},
-): (request: Request, context: { params: Promise<P> }) => Promise<Response> {
+  { body: bodyKind = "none", role }: RouteOptions = {},
+): NextHandler<P> {
+  return wrap(bodyKind, async (base) => {
+    const { request } = base;
+    const config = getConfig();
+    const changes = !SAFE_METHODS.has(request.method);
+    if (changes && usesSessionCookie(request)) checkSameOrigin(request, config.trustedOrigins, false);
+    const actor = await authenticate(request, config);
+    const needed = role ?? (changes ? "admin" : "viewer");
+    authorize(actor, needed, `${request.method} ${new URL(request.url).pathname}`);
+    return handler({ ...base, actor });
+  });
+}
+
+export function publicRoute<P = Record<string, string>>(
+  handler: (context: PublicContext<P>) => Promise<Response> | Response,
+  { body: bodyKind = "none" }: Pick<RouteOptions, "body"> = {},
+): NextHandler<P> {
+  return wrap(bodyKind, (base) =>
+    handler({
+      ...base,
+      optionalActor: async () => {
+        const { request } = base;
+        if (request.headers.get("authorization") === null && !usesSessionCookie(request)) return undefined;
+        try {
+          return await authenticate(request, getConfig());
+        } catch (error) {
+          if (error instanceof HttpProblem && error.status === 401) return undefined;
+          throw error;
+        }
+      },
+    }),
+  );
+}
+
+function wrap<P>(bodyKind: BodyKind, run: (base: BaseContext<P>) => Promise<Response> | Response): NextHandler<P> {
   return async (request, context) => {
     try {
       const repeated = repeatedHeaders(request).find((name) => !name.startsWith("ce-"));
       if (repeated !== undefined) throw badRequest(`header ${repeated} is given more than once`);
       const body = await readLimited(request, BODY_LIMITS[bodyKind]);
-      let actor: Actor = "admin:bearer";
-      if (auth) actor = authenticate(request, tokenOrThrow());
-      return await handler({ request, params: context?.params ?? Promise.resolve({} as P), actor, body });
+      return await run({ request, params: context?.params ?? Promise.resolve({} as P), body });
     } catch (error) {
       return errorResponse(error);
     }
   };
-}
-
-function tokenOrThrow(): string {
-  return getConfig().adminToken;
 }
 
 /**

@@ -71,3 +71,21 @@ export const liveQuery = z.strictObject({
 });
 
 export const emptyQuery = z.strictObject({});
+
+export const auditQuery = z
+  .strictObject({
+    /** Prefix of the actor, e.g. "admin", "viewer:session:1a2b3c4d". */
+    actor: optionalText(200),
+    /** Prefix of the action, e.g. "stall." or "message.replay". */
+    action: optionalText(100),
+    /** Exact target: a message id, stall id, topic name or session. */
+    target: optionalText(500),
+    from: timestamp.optional(),
+    to: timestamp.optional(),
+    cursor: z.string().regex(/^[1-9]\d{0,18}$/, "is not a cursor returned by this API").optional(),
+    limit: z.coerce.number().int("must be an integer").min(1).max(500).default(100),
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) <= Date.parse(q.to), {
+    message: "from must not be after to",
+    path: ["from"],
+  });

@@ -59,3 +59,17 @@ export function repeatedHeaders(request: Request): string[] {
 export function peerAddress(request: Request): string {
   return request.headers.get(PEER_HEADER) ?? "unknown";
 }
+
+/**
+ * The client's address: the peer, unless the peer is one of `trustedProxies`, then the right-most
+ * X-Forwarded-For entry that is not a trusted proxy (entries left of it are the client's own claims).
+ */
+export function clientAddress(request: Request, trustedProxies: readonly string[]): string {
+  const peer = peerAddress(request);
+  if (!trustedProxies.includes(peer)) return peer;
+  const forwarded = (request.headers.get("x-forwarded-for") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (let i = forwarded.length - 1; i >= 0; i--) {
+    if (!trustedProxies.includes(forwarded[i]!)) return forwarded[i]!;
+  }
+  return peer;
+}

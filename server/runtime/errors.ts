@@ -1,3 +1,5 @@
+export { redactUrl } from "../redact";
+
 /** One line describing an error for logs and problem texts: its message, else its code, else its name. */
 export function describe(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
@@ -6,17 +8,6 @@ export function describe(error: unknown): string {
     return error.message || (typeof code === "string" ? code : error.name);
   }
   return String(error);
-}
-
-/** The URL with any password removed. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.href;
-  } catch {
-    return url;
-  }
 }
 
 /** The `code` of a coded error (the core's errors carry one), else undefined. */

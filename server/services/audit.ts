@@ -28,25 +28,58 @@ export async function audit(actor: string, action: string, target: string, detai
   });
 }
 
-const listSchema = z.strictObject({
+/** A prefix filter as a range (index-friendly, and no LIKE wildcards to escape). */
+const prefix = (value: string) => ({ gte: value, lt: `${value}\uffff` });
+
+const browseSchema = z.strictObject({
+  actor: z.string().min(1).max(200).optional(),
+  action: z.string().min(1).max(100).optional(),
   target: z.string().min(1).max(500).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  cursor: z.string().regex(/^[1-9]\d{0,18}$/, "is not a cursor returned by this API").optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
 
-/** The newest audit entries first, optionally only those about `target`. */
-export async function listAudit(filter: { target?: string; limit?: number } = {}): Promise<AuditEntry[]> {
-  const { target, limit = 100 } = parseInput(listSchema, filter, "audit filter");
+export type AuditFilter = z.input<typeof browseSchema>;
+
+/**
+ * One page of the audit log, newest first (by id, which grows with every entry). Filters: `actor` and
+ * `action` match as prefixes ("admin" finds every admin actor, "stall." every stall action), `target`
+ * exactly, `from` ≤ at < `to`. Keyset pagination: nextCursor is the last entry's id; the next page has the
+ * entries with smaller ids, so new entries never shift later pages. Throws InvalidInputError.
+ */
+export async function browseAudit(filter: AuditFilter = {}): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+  const f = parseInput(browseSchema, filter, "audit filter");
+  const limit = f.limit ?? 100;
   const rows = await db().prisma.auditLog.findMany({
-    where: target === undefined ? {} : { target },
-    orderBy: [{ at: "desc" }, { id: "desc" }],
-    take: limit,
+    where: {
+      ...(f.actor === undefined ? {} : { actor: prefix(f.actor) }),
+      ...(f.action === undefined ? {} : { action: prefix(f.action) }),
+      ...(f.target === undefined ? {} : { target: f.target }),
+      ...(f.from === undefined && f.to === undefined
+        ? {}
+        : { at: { ...(f.from === undefined ? {} : { gte: new Date(f.from) }), ...(f.to === undefined ? {} : { lt: new Date(f.to) }) } }),
+      ...(f.cursor === undefined ? {} : { id: { lt: BigInt(f.cursor) } }),
+    },
+    orderBy: { id: "desc" },
+    take: limit + 1,
   });
-  return rows.map((r) => ({
-    id: r.id.toString(),
-    at: r.at.toISOString(),
-    actor: r.actor,
-    action: r.action,
-    target: r.target,
-    details: r.details ?? null,
-  }));
+  const page = rows.slice(0, limit);
+  return {
+    items: page.map((r) => ({
+      id: r.id.toString(),
+      at: r.at.toISOString(),
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      details: r.details ?? null,
+    })),
+    nextCursor: rows.length > limit ? page[page.length - 1]!.id.toString() : null,
+  };
+}
+
+/** The newest audit entries first, optionally only those about `target` (browseAudit without paging). */
+export async function listAudit(filter: { target?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+  return (await browseAudit(filter)).items;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { db } from "@/server/db";
+import { redactUrl } from "@/server/redact";
 import { audit } from "./audit";
 import { parseInput } from "./errors";
 import type { TopicRow, TopicSummary } from "./types";
@@ -92,7 +93,10 @@ export async function getTopic(name: string): Promise<TopicRow | null> {
  * writes `topic.create` or `topic.update` to the audit log.
  */
 export async function upsertTopic(input: { name: string; url: string; ordering: boolean; actor?: string }): Promise<TopicRow> {
-  const { name, url, ordering, actor } = parseInput(upsertSchema, input, "topic");
+  const parsed = parseInput(upsertSchema, input, "topic");
+  const { name, ordering, actor } = parsed;
+  // Stored and audited without credentials: the runtime derives the URL it opens from its own configuration.
+  const url = redactUrl(parsed.url);
   const { prisma } = db();
   const existed = await prisma.topic.findUnique({ where: { name }, select: { name: true } });
   const row = await prisma.topic.upsert({ where: { name }, create: { name, url, ordering }, update: { url, ordering } });

@@ -105,7 +105,8 @@ describe("authentication on every route", () => {
       const attempts: Array<Record<string, string>> = [
         { authorization: `Bearer ${app.token}x` },
         { authorization: `Basic ${Buffer.from(`admin:${app.token}`).toString("base64")}` },
-        { cookie: `whisper_session=${app.token}` },
+        // With the dashboard's own Origin, as its pages send it (a foreign origin is refused before this: 403).
+        { cookie: `whisper_session=${app.token}`, origin: app.url },
       ];
       for (const headers of attempts) {
         await expectUnauthorized(await fetch(`${app.url}${url}`, { method, headers }), `${name} with ${Object.keys(headers)[0]}`);
@@ -129,9 +130,11 @@ describe("authentication on every route", () => {
     const cookie = setCookie.split(";", 1)[0]!;
     const topics = await fetch(`${app.url}/api/topics`, { headers: { cookie } });
     expect(topics.status).toBe(200);
-    const logout = await fetch(`${app.url}/api/logout`, { method: "POST", headers: { cookie } });
+    const logout = await fetch(`${app.url}/api/logout`, { method: "POST", headers: { cookie, origin: app.url } });
     expect(logout.status).toBe(204);
     expect(logout.headers.get("set-cookie")).toMatch(/Max-Age=0/);
+    // Logout ended the session on the server: the cookie, kept, no longer works.
+    expect((await fetch(`${app.url}/api/topics`, { headers: { cookie } })).status).toBe(401);
   });
 });
 

@@ -8,10 +8,10 @@ export const runtime = "nodejs";
 
 /** Makes sends to the topic fail on purpose (in-process bus only), to demonstrate and test stalls. */
 export const POST = route<{ topic: string }>(
-  async ({ request, params, body }) => {
+  async ({ request, params, body, actor }) => {
     const { topic } = await parseParams(params, topicParams);
     const { failing } = parseJsonBody(request, body, failureBody);
-    return json(await setFailing(topic, failing));
+    return json(await setFailing(topic, failing, actor));
   },
   { body: "json" },
 );
