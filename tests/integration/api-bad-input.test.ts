@@ -140,6 +140,14 @@ const BAD: Record<string, BadRequest[]> = {
     { why: "unknown field", url: "/api/demo", init: json({ running: true, rate: 5 }) },
   ],
   "GET /api/health": [{ why: "unknown query parameter", url: "/api/health?verbose=1" }],
+  "GET /api/session": [{ why: "unknown query parameter", url: "/api/session?all=1" }],
+  "GET /api/audit": [
+    { why: "cursor that was never issued", url: "/api/audit?cursor=x" },
+    { why: "limit too large", url: "/api/audit?limit=501" },
+    { why: "from after to", url: "/api/audit?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z" },
+    { why: "NUL in a filter", url: "/api/audit?target=a%00b" },
+    { why: "unknown parameter", url: "/api/audit?who=me" },
+  ],
   "GET /api/openapi.json": [{ why: "unknown query parameter", url: "/api/openapi.json?format=yaml" }],
   "GET /api/metrics": [{ why: "unknown query parameter", url: "/api/metrics?name=x" }],
   "GET /api/{path}": [
