@@ -1,5 +1,7 @@
 import { ApiError } from "./errors";
 import type {
+  AuditFilter,
+  AuditPage,
   DemoStatus,
   MessageDetail,
   MessageFilter,
@@ -8,6 +10,7 @@ import type {
   ResendResult,
   StalledEntry,
   StructuredCloudEvent,
+  SessionInfo,
   SubscriptionInfo,
   TopicSummary,
 } from "./types";
@@ -94,6 +97,9 @@ const seg = encodeURIComponent;
 export const api = {
   login: (token: string) => request<void>("/api/login", { method: "POST", json: { token }, noAuthRedirect: true }),
   logout: () => request<void>("/api/logout", { method: "POST", noAuthRedirect: true }),
+  session: (signal?: AbortSignal) => request<SessionInfo>("/api/session", { signal }),
+  audit: (filter: AuditFilter, cursor: string | null, signal?: AbortSignal) =>
+    request<AuditPage>(`/api/audit${query({ ...filter, cursor })}`, { signal }),
 
   listTopics: (signal?: AbortSignal) => request<{ topics: TopicSummary[] }>("/api/topics", { signal }),
   createTopic: (input: { name: string; ordering?: boolean }) =>

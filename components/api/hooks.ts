@@ -4,7 +4,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { api } from "./client";
 import { ApiError } from "./errors";
 import { queryKeys } from "./keys";
-import type { MessageFilter, StructuredCloudEvent } from "./types";
+import type { AuditFilter, MessageFilter, StructuredCloudEvent } from "./types";
 
 // Query and mutation hooks over the API client. Polling intervals are for an operator screen:
 // lists refresh on their own, details do not.
@@ -141,6 +141,34 @@ export function useSubscriptions(topic: string | null) {
   return useQuery({
     queryKey: queryKeys.subscriptions.list(topic),
     queryFn: ({ signal }) => api.listSubscriptions(topic ?? undefined, signal).then((r) => r.subscriptions),
+    refetchInterval: LIST_REFRESH_MS,
+  });
+}
+
+/** Who is signed in (role, how, until when); fetched once per page load. */
+export function useSession() {
+  return useQuery({
+    queryKey: queryKeys.session,
+    queryFn: ({ signal }) => api.session(signal),
+    staleTime: 60_000,
+  });
+}
+
+/**
+ * Whether the signed-in caller may take admin actions. False while unknown, so admin controls appear only
+ * once the server said "admin" (the server refuses viewers anyway: this only spares them dead buttons).
+ */
+export function useCanAdmin(): boolean {
+  return useSession().data?.role === "admin";
+}
+
+/** Keyset-paginated audit log, newest first. */
+export function useAuditLog(filter: AuditFilter) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.audit.browse(filter),
+    queryFn: ({ pageParam, signal }) => api.audit(filter, pageParam, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
     refetchInterval: LIST_REFRESH_MS,
   });
 }

@@ -1,4 +1,4 @@
-import type { MessageFilter } from "./types";
+import type { AuditFilter, MessageFilter } from "./types";
 
 // Shared TanStack Query keys. Every query and every invalidation goes through these, so a mutation
 // invalidates exactly what it changed. Prefix keys (`all`) invalidate a whole family.
@@ -16,6 +16,11 @@ export const queryKeys = {
     list: (topic: string | null) => ["ordering", "list", topic] as const,
   },
   demo: ["demo"] as const,
+  session: ["session"] as const,
+  audit: {
+    all: ["audit"] as const,
+    browse: (filter: AuditFilter) => ["audit", "browse", filter] as const,
+  },
   subscriptions: {
     all: ["subscriptions"] as const,
     list: (topic: string | null) => ["subscriptions", "list", topic] as const,

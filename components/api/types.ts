@@ -4,8 +4,10 @@
 
 import type { DemoStatus } from "@/server/demo";
 import type { PublishOutcome } from "@/server/http/api";
+import type { SessionInfo } from "@/server/http/session";
 import type { SubscriptionInfo } from "@/server/runtime";
 import type {
+  AuditEntry,
   BrowseFilter,
   MessageDetail,
   MessageSummary,
@@ -17,16 +19,23 @@ import type {
 } from "@/server/services/types";
 
 export type {
+  AuditEntry,
   DemoStatus,
   MessageDetail,
   MessageSummary,
   PublishOutcome,
   ResendResult,
+  SessionInfo,
   StalledEntry,
   SubscriptionInfo,
   TopicRecording,
   TopicSummary,
 };
+
+/** Filters of GET /api/audit (actor and action match as prefixes, target exactly); empty strings are not sent. */
+export type AuditFilter = { actor?: string; action?: string; target?: string };
+
+export type AuditPage = { items: AuditEntry[]; nextCursor: string | null };
 export type StalledMessage = StalledMessageInfo;
 export type MessageData = MessageDetail["data"];
 

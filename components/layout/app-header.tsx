@@ -1,6 +1,7 @@
 import Link from "next/link";
 import { LogoutButton } from "./logout-button";
 import { NavLink } from "./nav-link";
+import { RoleBadge } from "./role-badge";
 import type { ThemePreference } from "./theme";
 import { ThemeToggle } from "./theme-toggle";
 
@@ -15,8 +16,10 @@ export function AppHeader({ theme }: { theme: ThemePreference }) {
         <nav aria-label="Main" className="flex items-center gap-1">
           <NavLink href="/">Topics</NavLink>
           <NavLink href="/ordering">Ordering</NavLink>
+          <NavLink href="/audit">Audit log</NavLink>
         </nav>
         <div className="ml-auto flex items-center gap-2">
+          <RoleBadge />
           <ThemeToggle initial={theme} />
           <LogoutButton />
         </div>

@@ -5,6 +5,7 @@ import { useState, type ReactNode } from "react";
 import { ApiError } from "../api/errors";
 import { useMessage } from "../api/hooks";
 import type { MessageDetail } from "../api/types";
+import { AdminOnly } from "../layout/admin-only";
 import { Badge } from "../ui/badge";
 import { Button } from "../ui/button";
 import { CopyButton } from "../ui/copy-button";
@@ -74,9 +75,11 @@ function Inspector({ message }: { message: MessageDetail }) {
         <div className="flex flex-wrap items-start gap-2">
           <CopyButton label="Copy as JSON" text={() => toJson(message)} />
           <CopyButton label="Copy as curl" text={() => toCurl(message, window.location.origin)} />
-          <Button variant="primary" size="sm" onClick={() => setReplaying(true)}>
-            Replay…
-          </Button>
+          <AdminOnly>
+            <Button variant="primary" size="sm" onClick={() => setReplaying(true)}>
+              Replay…
+            </Button>
+          </AdminOnly>
         </div>
       </div>
       <div className="grid gap-6 lg:grid-cols-2">

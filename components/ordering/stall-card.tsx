@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { useDiscardStall, useResumeStall } from "../api/hooks";
 import type { ResendResult, StalledEntry } from "../api/types";
+import { AdminOnly } from "../layout/admin-only";
 import { Button } from "../ui/button";
 import { Dialog } from "../ui/dialog";
 import { ErrorState } from "../ui/states";
@@ -73,19 +74,21 @@ export function StallCard({
           </p>
         </div>
         {actionable && (
-          <div className="flex gap-2">
-            <Button
-              variant="primary"
-              size="sm"
-              disabled={resume.isPending || discard.isPending}
-              onClick={() => resume.mutate(entry.id, { onSuccess: (data) => onResumed(entry, data.results) })}
-            >
-              {resume.isPending ? "Resuming…" : "Resume"}
-            </Button>
-            <Button variant="danger" size="sm" disabled={resume.isPending || discard.isPending} onClick={() => setConfirmDiscard(true)}>
-              Discard…
-            </Button>
-          </div>
+          <AdminOnly fallback={<span className="text-xs text-muted">Resume and discard need the admin role</span>}>
+            <div className="flex gap-2">
+              <Button
+                variant="primary"
+                size="sm"
+                disabled={resume.isPending || discard.isPending}
+                onClick={() => resume.mutate(entry.id, { onSuccess: (data) => onResumed(entry, data.results) })}
+              >
+                {resume.isPending ? "Resuming…" : "Resume"}
+              </Button>
+              <Button variant="danger" size="sm" disabled={resume.isPending || discard.isPending} onClick={() => setConfirmDiscard(true)}>
+                Discard…
+              </Button>
+            </div>
+          </AdminOnly>
         )}
       </header>
       <div className="flex flex-col gap-3 px-4 py-3">

@@ -64,8 +64,9 @@ export const test = base.extend<{ api: Api }>({
 
 export { expect };
 
-export async function signIn(page: Page): Promise<void> {
-  const res = await page.request.post("/api/login", { data: { token: E2E_TOKEN } });
+/** Signs the page's browser context in (the admin token unless `token` says otherwise). */
+export async function signIn(page: Page, token: string = E2E_TOKEN): Promise<void> {
+  const res = await page.request.post("/api/login", { data: { token } });
   expect(res.status(), "POST /api/login").toBe(204);
 }
 
