@@ -38,7 +38,11 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await reader.read().catch((cause: unknown) => {
+        throw new HttpProblem(400, "bad-request", "the request body ended before it was complete (connection closed or aborted)", {
+          cause,
+        });
+      });
       if (done) break;
       total += value.byteLength;
       if (total > limit) throw tooLarge(limit);

@@ -13,6 +13,14 @@ const id = z.string().min(1, "is required").max(256, "has at most 256 characters
 const text = (max: number) =>
   z.string().min(1, "must not be empty").max(max, `has at most ${max} characters`).regex(NO_NUL, NO_NUL_MESSAGE);
 const optionalText = (max: number) => text(max).optional();
+/** A count in a query string: decimal digits only (no "0x10", "1e3", " 5"), then bounded. */
+const count = (max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, "must be a whole number written in decimal digits")
+    .transform(Number)
+    .pipe(z.number().min(1, "must be at least 1").max(max, `must be at most ${max}`))
+    .default(fallback);
 /** A nextCursor this API issued: base64url text. */
 const cursor = z
   .string()
@@ -45,7 +53,7 @@ export const messagesQuery = z
     to: timestamp.optional(),
     q: optionalText(500),
     cursor,
-    limit: z.coerce.number().int("must be an integer").min(1).max(200).default(50),
+    limit: count(200, 50),
   })
   .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) <= Date.parse(q.to), {
     message: "from must not be after to",
@@ -67,7 +75,7 @@ export const liveQuery = z.strictObject({
   topic: topicNameSchema.optional(),
   type: optionalText(500),
   /** Summaries per frame for this client; the rest are counted as dropped. */
-  limit: z.coerce.number().int("must be an integer").min(1).max(1000).default(200),
+  limit: count(1000, 200),
 });
 
 export const emptyQuery = z.strictObject({});
@@ -83,7 +91,7 @@ export const auditQuery = z
     from: timestamp.optional(),
     to: timestamp.optional(),
     cursor: z.string().regex(/^[1-9]\d{0,18}$/, "is not a cursor returned by this API").optional(),
-    limit: z.coerce.number().int("must be an integer").min(1).max(500).default(100),
+    limit: count(500, 100),
   })
   .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) <= Date.parse(q.to), {
     message: "from must not be after to",

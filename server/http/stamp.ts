@@ -1,5 +1,6 @@
 import http from "node:http";
 import https from "node:https";
+import type { Duplex } from "node:stream";
 
 /**
  * Facts about a request that only the HTTP server knows, handed to route handlers as request headers that
@@ -10,6 +11,7 @@ import https from "node:https";
  * - gets PEER_HEADER = the socket's remote address (the client, or the reverse proxy in front of us);
  * - gets REPEATED_HEADER = the names (lower-case, comma-separated) of single-valued headers it carried more
  *   than once: every `ce-*`, content-type, content-length, authorization, origin.
+ * It also answers requests Node cannot parse with problem+json (answerClientError).
  * Without the hook (e.g. a route called in a unit test) the headers are absent: readers treat the peer as
  * unknown and nothing as repeated.
  */
@@ -34,6 +36,29 @@ export function stamp(req: http.IncomingMessage): void {
   if (repeated.size > 0) req.headers[REPEATED_HEADER] = [...repeated].join(",");
 }
 
+/**
+ * A request Node could not parse (bad framing, headers too large) gets a problem+json answer like every other
+ * bad request, instead of Node's bare status line; servers with their own clientError listener keep it.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+  const title = status === 431 ? "Request Header Fields Too Large" : "Bad Request";
+  const writable = socket.writable && !(socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (writable) {
+    const body = JSON.stringify({
+      type: "urn:whisper:problem:malformed-request",
+      title,
+      status,
+      detail: `the request could not be parsed as HTTP/1.1 (${error.code ?? error.message})`,
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  } else {
+    socket.destroy(error);
+  }
+}
+
 const INSTALLED = Symbol.for("whisper.requestStamp");
 
 /** Hooks every http/https server of the process (idempotent). */
@@ -43,6 +68,10 @@ export function installRequestStamp(): void {
     const emit = proto.emit as (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
     proto.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
       if (event === "request") stamp(args[0] as http.IncomingMessage);
+      if (event === "clientError" && this.listenerCount("clientError") === 0) {
+        answerClientError(args[0] as Error & { code?: string }, args[1] as Duplex);
+        return true;
+      }
       return emit.call(this, event, ...args);
     } as typeof proto.emit;
     proto[INSTALLED] = true;
