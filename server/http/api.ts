@@ -133,6 +133,15 @@ export async function subscriptions(topic: string | undefined) {
  * traffic, nothing secret. `degraded` (200) names each reason: a topic whose recording is failing or behind
  * (WHISPER_RECORDER_LAG_SECONDS / _MESSAGES); an unreachable database is 503.
  */
+/**
+ * Health as the caller may see it: an anonymous caller (a load balancer) gets only `{ status }` with the same
+ * HTTP status; an authenticated one gets every detail (problems, bus, database, recording, runtime).
+ */
+export async function healthFor(actor: Actor | undefined): Promise<{ status: number; body: Record<string, unknown> }> {
+  const full = await health();
+  return actor ? full : { status: full.status, body: { status: full.body.status } };
+}
+
 export async function health(): Promise<{ status: number; body: Record<string, unknown> }> {
   const { runtime, error, starting } = currentRuntime();
   if (!runtime) {

@@ -55,7 +55,7 @@ async function recorded(id: string): Promise<Record<string, unknown>> {
 
 describe("the runtime", () => {
   it("was started at boot by instrumentation, and routes use that same instance", async () => {
-    const health = await (await fetch(`${app.url}/api/health`)).json();
+    const health = await (await app.api("/api/health")).json();
     expect(health).toMatchObject({ status: "ok", bus: "eventbus:", database: "ok" });
     expect(health.runtime.startedBy).toBe("instrumentation");
     const metrics = await (await app.api("/api/metrics")).text();

@@ -21,7 +21,7 @@ async function event(app: RunningApp, id: string): Promise<void> {
 }
 
 async function health(app: RunningApp): Promise<{ status: string; problems: string[] }> {
-  return (await fetch(`${app.url}/api/health`)).json();
+  return (await app.api("/api/health")).json();
 }
 
 async function gauge(app: RunningApp, name: string): Promise<number> {

@@ -1,4 +1,4 @@
-import { health } from "@/server/http/api";
+import { healthFor } from "@/server/http/api";
 import { parseQuery } from "@/server/http/parse";
 import { json, notAllowed, publicRoute } from "@/server/http/route";
 import { emptyQuery } from "@/server/http/schemas";
@@ -6,13 +6,14 @@ import { emptyQuery } from "@/server/http/schemas";
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-/** Liveness and readiness, without authentication; reveals nothing secret. */
-export const GET = publicRoute(
-  async ({ request }) => {
-    parseQuery(request, emptyQuery);
-    const { status, body } = await health();
-    return json(body, status);
-  },
-);
+/**
+ * Liveness and readiness. Without credentials only `{ status }` (ok, degraded, starting, stopping, error) with
+ * its HTTP status, for probes; with a token or session every detail as well.
+ */
+export const GET = publicRoute(async ({ request, optionalActor }) => {
+  parseQuery(request, emptyQuery);
+  const { status, body } = await healthFor(await optionalActor());
+  return json(body, status);
+});
 
 export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");
