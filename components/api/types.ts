@@ -1,72 +1,38 @@
-// Shapes of the admin HTTP API (docs/dashboard-contract.md, "Shapes"). The server's own types are the one
-// definition; these are type-only imports (erased from the client bundle). The UI talks to the server only
-// through the HTTP API, in these shapes.
+// Shapes of the admin HTTP API, inferred from the contract's zod schemas (server/contract), the one
+// definition the server validates and answers with and /api/openapi.json renders. Type-only imports, erased
+// from the client bundle: the UI talks to the server only through the HTTP API, in these shapes.
 
-import type { DemoStatus } from "@/server/demo";
-import type { PublishOutcome } from "@/server/http/api";
-import type { SessionInfo } from "@/server/http/session";
-import type { SubscriptionInfo } from "@/server/runtime";
-import type {
-  AuditEntry,
-  BrowseFilter,
-  MessageDetail,
-  MessageSummary,
-  ResendResult,
-  StalledEntry,
-  StalledMessageInfo,
-  TopicRecording,
-  TopicSummary,
-} from "@/server/services/types";
+import type { z } from "zod";
+import type { auditQuery, messagesQuery, shapes } from "@/server/contract";
 
-export type {
-  AuditEntry,
-  DemoStatus,
-  MessageDetail,
-  MessageSummary,
-  PublishOutcome,
-  ResendResult,
-  SessionInfo,
-  StalledEntry,
-  SubscriptionInfo,
-  TopicRecording,
-  TopicSummary,
-};
+type Shape<K extends keyof typeof shapes> = z.output<(typeof shapes)[K]>;
 
-/** Filters of GET /api/audit (actor and action match as prefixes, target exactly); empty strings are not sent. */
-export type AuditFilter = { actor?: string; action?: string; target?: string };
-
-export type AuditPage = { items: AuditEntry[]; nextCursor: string | null };
-export type StalledMessage = StalledMessageInfo;
+export type TopicSummary = Shape<"TopicSummary">;
+export type TopicRecording = Shape<"TopicRecording">;
+export type MessageSummary = Shape<"MessageSummary">;
+export type MessageDetail = Shape<"MessageDetail">;
+export type MessagePage = Shape<"MessagePage">;
+export type DemoStatus = Shape<"DemoStatus">;
+export type PublishOutcome = Shape<"PublishOutcome">;
+export type StalledEntry = Shape<"StalledEntry">;
+export type StalledMessage = Shape<"StalledMessageInfo">;
+export type ResendResult = Shape<"ResendResult">;
+export type SubscriptionInfo = Shape<"SubscriptionInfo">;
+export type AuditEntry = Shape<"AuditEntry">;
+export type AuditPage = Shape<"AuditPage">;
+export type SessionInfo = Shape<"SessionInfo">;
+export type ReplayResult = Shape<"ReplayResult">;
+/** One SSE `frame` event of GET /api/live. */
+export type LiveFrame = Shape<"LiveFrame">;
+/** A structured-mode CloudEvent as the UI publishes it (extensions are extra lower-case keys). */
+export type StructuredCloudEvent = z.input<typeof shapes.CloudEvent>;
 export type MessageData = MessageDetail["data"];
 
-/** Query of GET /api/messages (without the paging fields); every field optional, empty strings are not sent. */
-export type MessageFilter = Omit<BrowseFilter, "cursor" | "limit">;
+/** Query of GET /api/messages without the paging fields; every field optional, empty strings are not sent. */
+export type MessageFilter = Omit<z.input<typeof messagesQuery>, "cursor" | "limit">;
 
-export type MessagePage = { items: MessageSummary[]; nextCursor: string | null };
+/** Filters of GET /api/audit (actor and action match as prefixes, target exactly); empty strings are not sent. */
+export type AuditFilter = Pick<z.input<typeof auditQuery>, "actor" | "action" | "target">;
 
-/** One SSE `frame` event of GET /api/live. */
-export type LiveFrame = { messages: MessageSummary[]; dropped: number };
-
-/** A structured-mode CloudEvent as the UI publishes it (extensions are extra lower-case keys). */
-export type StructuredCloudEvent = {
-  specversion: "1.0";
-  id: string;
-  source: string;
-  type: string;
-  subject?: string;
-  time?: string;
-  datacontenttype?: string;
-  dataschema?: string;
-  data?: unknown;
-  data_base64?: string;
-  [extension: string]: unknown;
-};
-
-/** application/problem+json error body. */
-export type Problem = {
-  type?: string;
-  title?: string;
-  status?: number;
-  detail?: string;
-  errors?: unknown;
-};
+/** application/problem+json error body, as far as the UI relies on it (any field may be missing on a proxy's error). */
+export type Problem = Partial<Shape<"Problem">> & { errors?: unknown };

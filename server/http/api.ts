@@ -10,8 +10,10 @@ import { demoFor, type DemoStatus } from "../demo";
 import { redactUrl } from "../redact";
 import { currentRuntime, describe, getRuntime, type PublishOutcome } from "../runtime";
 import type { Actor } from "./auth";
-import { HttpProblem, notFound } from "./problem";
-import type { auditQuery, createTopicBody, messagesQuery, replayBody } from "./schemas";
+import { notFound, problem } from "./problem";
+import type { auditQuery, createTopicBody, messagesQuery, replayBody, shapes } from "../contract";
+
+type Health = z.output<typeof shapes.Health>;
 
 /**
  * The admin API's operations: what a route does once its input is parsed. Each combines the runtime (the
@@ -38,7 +40,7 @@ export async function createTopic(input: z.output<typeof createTopicBody>, actor
   const runtime = await getRuntime();
   await runtime.addTopic(input.name, input.ordering ?? false, actor.name);
   const created = (await topicSummaries()).find((t) => t.name === input.name);
-  if (!created) throw new HttpProblem(500, "internal", `topic ${input.name} was created but cannot be listed`);
+  if (!created) throw problem("internal", `topic ${input.name} was created but cannot be listed`);
   return created;
 }
 
@@ -83,7 +85,7 @@ export async function publishEvents(topic: string, messages: Message[]): Promise
   // large is the caller's mistake, a 413 like the size check before publishing.
   const only = outcomes.length === 1 ? outcomes[0]! : undefined;
   if (only?.status === "failed" && only.error?.code === "ERR_MESSAGE_TOO_LARGE") {
-    throw new HttpProblem(413, "too-large", `the broker refused the event: ${only.error.message}`);
+    throw problem("too_large", `the broker refused the event: ${only.error.message}`);
   }
   return outcomes;
 }
@@ -137,12 +139,12 @@ export async function subscriptions(topic: string | undefined) {
  * Health as the caller may see it: an anonymous caller (a load balancer) gets only `{ status }` with the same
  * HTTP status; an authenticated one gets every detail (problems, bus, database, recording, runtime).
  */
-export async function healthFor(actor: Actor | undefined): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function healthFor(actor: Actor | undefined): Promise<{ status: number; body: Health }> {
   const full = await health();
   return actor ? full : { status: full.status, body: { status: full.body.status } };
 }
 
-export async function health(): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function health(): Promise<{ status: number; body: Health }> {
   const { runtime, error, starting } = currentRuntime();
   if (!runtime) {
     return {

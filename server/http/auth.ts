@@ -2,7 +2,7 @@ import { createHash, scryptSync, timingSafeEqual } from "node:crypto";
 import type { Config } from "../config";
 import { endSession, findSession, touchSession, type SessionRole, type SessionRow } from "../services/sessions";
 import { httpDefaults } from "./defaults";
-import { HttpProblem, unauthorized } from "./problem";
+import { problem, unauthorized } from "./problem";
 
 /**
  * Who may call the admin API. A request authenticates with `Authorization: Bearer <token>` (the admin or the
@@ -101,7 +101,7 @@ async function sessionActor(request: Request, cookie: string, config: AuthConfig
   const session = await findSession(cookie);
   const refuse = async (why: string): Promise<never> => {
     if (session) await endSession(session.idHash);
-    throw new HttpProblem(401, "unauthorized", `${why}; log in again`, {
+    throw problem("unauthorized", `${why}; log in again`, {
       headers: { "www-authenticate": 'Bearer realm="whisper"', "set-cookie": clearedSessionCookie(isHttps(request)) },
     });
   };
@@ -119,7 +119,7 @@ async function sessionActor(request: Request, cookie: string, config: AuthConfig
 /** Refuses a viewer what only admins may do (403). */
 export function authorize(actor: Actor, needed: Role, what: string): void {
   if (needed === "admin" && actor.role !== "admin") {
-    throw new HttpProblem(403, "forbidden", `${what} needs the admin role; this ${actor.via} has the viewer role`);
+    throw problem("forbidden", `${what} needs the admin role; this ${actor.via} has the viewer role`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { httpDefaults } from "./defaults";
-import { badRequest, HttpProblem } from "./problem";
+import type { AppError } from "../errors";
+import { badRequest, problem } from "./problem";
 
 /**
  * Request bodies, read defensively. Contract:
@@ -11,11 +12,9 @@ import { badRequest, HttpProblem } from "./problem";
  */
 
 /** The 413 problem for a body over `limit` bytes. */
-export function tooLarge(limit: number, declared?: number): HttpProblem {
+export function tooLarge(limit: number, declared?: number): AppError {
   const size = declared === undefined ? "the request body" : `a request body of ${declared} bytes`;
-  return new HttpProblem(
-    413,
-    "too-large",
+  return problem("too_large",
     limit === 0 ? "this request takes no body" : `${size} exceeds the limit of ${limit} bytes`,
   );
 }
@@ -39,7 +38,7 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
   try {
     for (;;) {
       const { done, value } = await reader.read().catch((cause: unknown) => {
-        throw new HttpProblem(400, "bad-request", "the request body ended before it was complete (connection closed or aborted)", {
+        throw problem("bad_request", "the request body ended before it was complete (connection closed or aborted)", {
           cause,
         });
       });

@@ -3,7 +3,8 @@ import { wire, type Message } from "@/server/whisper";
 import { decodeUtf8, jsonDepthExceeds, parseJsonText } from "./body";
 import { httpDefaults } from "./defaults";
 import { getConfig } from "../config";
-import { badRequest, HttpProblem, type FieldError } from "./problem";
+import { AppError } from "../errors";
+import { badRequest, problem, type FieldError } from "./problem";
 import { repeatedHeaders } from "./stamp";
 
 /**
@@ -79,7 +80,7 @@ function decoded<T>(path: string, decode: () => T): T {
   try {
     return decode();
   } catch (error) {
-    if (error instanceof HttpProblem) throw error;
+    if (error instanceof AppError) throw error;
     const detail = error instanceof Error ? error.message : String(error);
     throw badRequest(`${path}: ${detail}`, [{ path, message: detail }]);
   }
@@ -122,7 +123,7 @@ export function decodeEvents(
     if (!Array.isArray(value)) throw badRequest("a CloudEvents batch must be a JSON array", [{ path: "body", message: "must be an array" }]);
     if (value.length === 0) throw badRequest("the batch is empty", [{ path: "body", message: "is empty" }]);
     if (value.length > httpDefaults.maxBatchEvents) {
-      throw new HttpProblem(413, "too-large", `a batch holds at most ${httpDefaults.maxBatchEvents} events, got ${value.length}`);
+      throw problem("too_large", `a batch holds at most ${httpDefaults.maxBatchEvents} events, got ${value.length}`);
     }
     messages = value.map((item: unknown, i) => {
       const path = `body[${i}]`;
@@ -140,9 +141,7 @@ export function decodeEvents(
   } else if (wire.hasBinaryHeaders((name) => request.headers.get(name))) {
     messages = [decodeBinary(request, body, options.repeatedHeaders)];
   } else {
-    throw new HttpProblem(
-      415,
-      "not-a-cloudevent",
+    throw problem("not_a_cloudevent",
       "expected a CloudEvent: binary mode (ce-specversion, ce-id, ce-source, ce-type headers), " +
         "Content-Type application/cloudevents+json (structured) or application/cloudevents-batch+json (batch)",
     );
@@ -151,7 +150,7 @@ export function decodeEvents(
     const size = Buffer.byteLength(wire.toStructured(message));
     if (size > options.maxEventBytes) {
       const which = messages.length === 1 ? "the event" : `event ${i} of the batch`;
-      throw new HttpProblem(413, "too-large", `${which} is ${size} bytes encoded; the limit is ${options.maxEventBytes} bytes`);
+      throw problem("too_large", `${which} is ${size} bytes encoded; the limit is ${options.maxEventBytes} bytes`);
     }
   });
   return messages;

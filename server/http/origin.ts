@@ -1,4 +1,5 @@
-import { HttpProblem } from "./problem";
+import type { AppError } from "../errors";
+import { problem } from "./problem";
 
 /**
  * Cross-site request forgery defence for browser requests that change state. SameSite=Strict does not stop a
@@ -31,6 +32,6 @@ function isOwnOrigin(origin: string, host: string | null): boolean {
   return origin === `http://${host}` || origin === `https://${host}`;
 }
 
-function forbidden(detail: string): HttpProblem {
-  return new HttpProblem(403, "cross-origin", detail);
+function forbidden(detail: string): AppError {
+  return problem("cross_origin", detail);
 }

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { decodeUtf8, parseJsonText } from "./body";
-import { badRequest, HttpProblem, type FieldError } from "./problem";
+import { badRequest, problem, type FieldError } from "./problem";
 
 /**
- * zod parsing for requests. Each helper returns the parsed value or throws a 4xx HttpProblem whose
+ * zod parsing for requests. Each helper returns the parsed value or throws a 4xx AppError whose
  * `errors` list every bad field with its path (prefixed "body", "query" or "path").
  */
 
@@ -34,9 +34,7 @@ export function parseJsonBody<S extends z.ZodType>(request: Request, bytes: Uint
   if (bytes.byteLength === 0) return parseWith(schema, {}, "body");
   const type = (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
   if (type !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
-    throw new HttpProblem(
-      415,
-      "unsupported-media-type",
+    throw problem("unsupported_media_type",
       type === "" ? "a request body needs Content-Type: application/json" : `expected application/json, got ${type}`,
     );
   }

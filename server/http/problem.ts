@@ -1,17 +1,14 @@
+import { AppError, asAppError, type FieldError, type ProblemCode } from "../errors";
 import { redactText } from "../redact";
 
 /**
  * RFC 9457 problem details. Every API error leaves the server as `application/problem+json`
- * `{ type, title, status, detail, errors? }`; HttpProblem is thrown anywhere below a route and turned into
- * that response by the route wrapper (server/http/route.ts). A detail never shows a credential: URLs in it are
- * redacted (server/redact.ts).
+ * `{ type, title, status, detail, errors? }`, built from an AppError (server/errors.ts) whose code decides the
+ * status and the type `urn:whisper:problem:<code>`. A detail never shows a credential: URLs in it are redacted
+ * (server/redact.ts).
  */
 
-export interface FieldError {
-  /** Where the bad value is, e.g. "body.name" or "query.limit". */
-  path: string;
-  message: string;
-}
+export type { FieldError };
 
 export interface ProblemBody {
   type: string;
@@ -30,58 +27,54 @@ const TITLES: Record<number, string> = {
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
-  422: "Unprocessable Content",
   429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
+  502: "Bad Gateway",
   503: "Service Unavailable",
+  504: "Gateway Timeout",
 };
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 
-export class HttpProblem extends Error {
-  readonly status: number;
-  readonly slug: string;
-  readonly errors: FieldError[] | undefined;
-  readonly headers: Record<string, string> | undefined;
-
-  constructor(
-    status: number,
-    slug: string,
-    detail: string,
-    extra: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
-  ) {
-    super(detail, { cause: extra.cause });
-    this.name = "HttpProblem";
-    this.status = status;
-    this.slug = slug;
-    this.errors = extra.errors;
-    this.headers = extra.headers;
-  }
-
-  toBody(): ProblemBody {
-    const body: ProblemBody = {
-      type: `urn:whisper:problem:${this.slug}`,
-      title: TITLES[this.status] ?? "Error",
-      status: this.status,
-      detail: redactText(this.message),
-    };
-    if (this.errors !== undefined) body.errors = this.errors;
-    return body;
-  }
+export function problemBody(error: AppError): ProblemBody {
+  const body: ProblemBody = {
+    type: `urn:whisper:problem:${error.code.replace(/_/g, "-")}`,
+    title: TITLES[error.status] ?? "Error",
+    status: error.status,
+    detail: redactText(error.message),
+  };
+  if (error.issues !== undefined) body.errors = error.issues;
+  return body;
 }
 
-export function problemResponse(problem: HttpProblem): Response {
-  return new Response(JSON.stringify(problem.toBody()), {
-    status: problem.status,
-    headers: { "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store", ...problem.headers },
+export function problemResponse(error: AppError): Response {
+  return new Response(JSON.stringify(problemBody(error)), {
+    status: error.status,
+    headers: { "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store", ...error.headers },
   });
 }
 
-export const badRequest = (detail: string, errors?: FieldError[]) =>
-  new HttpProblem(400, "bad-request", detail, { errors });
-export const notFound = (detail: string) => new HttpProblem(404, "not-found", detail);
-export const conflict = (detail: string) => new HttpProblem(409, "conflict", detail);
-export const unauthorized = (detail: string) =>
-  new HttpProblem(401, "unauthorized", detail, { headers: { "www-authenticate": 'Bearer realm="whisper"' } });
-export const unavailable = (detail: string, cause?: unknown) =>
-  new HttpProblem(503, "unavailable", detail, { cause });
+/**
+ * The response for anything thrown below a route: its AppError's problem (recognised by shape too, see
+ * asAppError); anything else a 500 problem, logged with its stack and never shown. 5xx are logged.
+ */
+export function errorResponse(error: unknown): Response {
+  const known = asAppError(error);
+  if (known === undefined) {
+    console.error("whisper: unhandled error in API route", error);
+    return problemResponse(new AppError("internal", "internal server error; see the server log"));
+  }
+  if (known.status >= 500) console.error(`whisper: ${known.code} in API route:`, error);
+  return problemResponse(known);
+}
+
+/** An AppError with `code`: the web layer's way to refuse a request. */
+export function problem(code: ProblemCode, detail: string, options?: ConstructorParameters<typeof AppError>[2]): AppError {
+  return new AppError(code, detail, options);
+}
+
+export const badRequest = (detail: string, errors?: FieldError[]) => new AppError("bad_request", detail, { issues: errors });
+export const notFound = (detail: string) => new AppError("not_found", detail);
+export const unauthorized = (detail: string, headers: Record<string, string> = {}) =>
+  new AppError("unauthorized", detail, { headers: { "www-authenticate": 'Bearer realm="whisper"', ...headers } });

@@ -1,8 +1,10 @@
-import { ConfigError, getConfig } from "../config";
+import type { z } from "zod";
+import { getConfig } from "../config";
 import { authenticate, authorize, usesSessionCookie, type Actor, type Role } from "./auth";
 import { readLimited } from "./body";
 import { httpDefaults } from "./defaults";
-import { badRequest, HttpProblem, PROBLEM_CONTENT_TYPE, problemResponse, unavailable } from "./problem";
+import { AppError } from "../errors";
+import { badRequest, errorResponse, problem, problemResponse } from "./problem";
 import { checkSameOrigin } from "./origin";
 import { repeatedHeaders } from "./stamp";
 
@@ -17,9 +19,9 @@ import { repeatedHeaders } from "./stamp";
  *   must come from the dashboard's own origin (server/http/origin.ts; 403); then authenticates (401) and
  *   checks the role (`role`, default viewer for GET and admin for every other method; 403), so no handler
  *   runs for a caller who may not call it;
- * - an HttpProblem thrown by the handler becomes its problem+json response; any other error becomes a 500
- *   problem (logged with its stack, never shown to the caller);
- * - a configuration error becomes a 503 problem naming it.
+ * - an error thrown below becomes problem+json by its code (server/errors.ts, server/http/problem.ts):
+ *   the app's AppErrors, the core's ERR_ codes, a configuration error (503); anything else a 500 problem
+ *   (logged with its stack, never shown to the caller).
  */
 export type BodyKind = keyof typeof BODY_LIMITS;
 
@@ -86,7 +88,7 @@ export function publicRoute<P = Record<string, string>>(
         try {
           return await authenticate(request, getConfig());
         } catch (error) {
-          if (error instanceof HttpProblem && error.status === 401) return undefined;
+          if (error instanceof AppError && error.status === 401) return undefined;
           throw error;
         }
       },
@@ -108,64 +110,11 @@ function wrap<P>(bodyKind: BodyKind, run: (base: BaseContext<P>) => Promise<Resp
 }
 
 /**
- * The response for an error thrown below a route. Errors are recognised by shape, not by class, because the
- * runtime's copy of a class (instrumentation bundle) is not the route's copy:
- * - HttpProblem → its own problem;
- * - a service error (`status` 4xx, `code`, optional `issues`) → that status;
- * - a whisper core error (`code` ERR_…) → the status its code implies;
- * - ConfigError → 503; anything else → 500 (logged, details never sent).
+ * A JSON answer in one of the contract's shapes (server/contract/shapes.ts): the compiler checks `data`
+ * against `shape`, and the API contract test parses live answers with the same shape.
  */
-export function errorResponse(error: unknown): Response {
-  if (error instanceof HttpProblem) return problemResponse(error);
-  if (!(error instanceof Error)) return internal(error);
-  const e = error as Error & { status?: unknown; code?: unknown; issues?: unknown; toBody?: unknown };
-  if (e.name === "HttpProblem" && typeof e.toBody === "function" && typeof e.status === "number") {
-    return new Response(JSON.stringify((e.toBody as () => unknown).call(e)), {
-      status: e.status,
-      headers: { "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" },
-    });
-  }
-  if (error instanceof ConfigError || e.name === "ConfigError") return problemResponse(unavailable(e.message));
-  if (typeof e.status === "number" && ((e.status >= 400 && e.status < 500) || e.status === 503) && typeof e.code === "string") {
-    const errors = Array.isArray(e.issues)
-      ? (e.issues as Array<{ path?: unknown; message?: unknown }>).map((i) => ({
-          path: String(i.path ?? ""),
-          message: String(i.message ?? ""),
-        }))
-      : undefined;
-    return problemResponse(new HttpProblem(e.status, e.code.replace(/_/g, "-"), e.message, { errors }));
-  }
-  if (typeof e.code === "string" && e.code.startsWith("ERR_")) {
-    const status = WHISPER_STATUS[e.code] ?? 500;
-    if (status >= 500) console.error("whisper: core error in API route", error);
-    return problemResponse(new HttpProblem(status, e.code.slice(4).toLowerCase().replace(/_/g, "-"), e.message));
-  }
-  return internal(error);
-}
-
-/** HTTP status for the whisper core's error codes (server/whisper/errors.ts). */
-const WHISPER_STATUS: Record<string, number> = {
-  ERR_INVALID_MESSAGE: 400,
-  ERR_INVALID_URL: 400,
-  ERR_INVALID_OPTIONS: 400,
-  ERR_MESSAGE_TOO_LARGE: 413,
-  ERR_ORDERING_NOT_ENABLED: 409,
-  ERR_ORDERING_KEY_PAUSED: 409,
-  ERR_NOT_FOUND: 404,
-  ERR_FLOW_CONTROL: 503,
-  ERR_TOPIC_CLOSED: 503,
-  ERR_CONNECTION: 503,
-  ERR_DISCONNECTED: 503,
-  ERR_TIMEOUT: 504,
-  ERR_PUBLISH_FAILED: 502,
-};
-
-function internal(error: unknown): Response {
-  console.error("whisper: unhandled error in API route", error);
-  return problemResponse(new HttpProblem(500, "internal", "internal server error; see the server log"));
-}
-
-export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
+export function json<S extends z.ZodType>(shape: S, data: z.output<S>, status = 200, headers: Record<string, string> = {}): Response {
+  void shape;
   return new Response(JSON.stringify(data), {
     status,
     headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
@@ -190,7 +139,7 @@ export function notAllowed(...allowed: Method[]): Record<Method, Handler> {
   const allow = [...allowed, ...(allowed.includes("GET") ? ["HEAD"] : []), "OPTIONS"].join(", ");
   const handler: Handler = async (request) =>
     problemResponse(
-      new HttpProblem(405, "method-not-allowed", `${request.method} is not allowed here; use ${allowed.join(" or ")}`, {
+      problem("method_not_allowed", `${request.method} is not allowed here; use ${allowed.join(" or ")}`, {
         headers: { allow },
       }),
     );

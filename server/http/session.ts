@@ -1,7 +1,9 @@
+import type { z } from "zod";
 import { getConfig } from "../config";
+import type { shapes } from "../contract";
 import { audit } from "../services/audit";
 import { endSession, openSession, pruneSessions } from "../services/sessions";
-import { clearedSessionCookie, isHttps, roleOfToken, roleTokens, sessionCookie, tokenHash, type Actor, type Role } from "./auth";
+import { clearedSessionCookie, isHttps, roleOfToken, roleTokens, sessionCookie, tokenHash, type Actor } from "./auth";
 import { checkSameOrigin } from "./origin";
 import { unauthorized } from "./problem";
 import { clientAddress } from "./stamp";
@@ -17,12 +19,8 @@ import { loginThrottle } from "./throttle";
  *   `session.logout`; returns the Set-Cookie that clears it.
  */
 
-export interface SessionInfo {
-  role: Role;
-  via: "bearer" | "session";
-  /** Absolute expiry of the session (null for bearer tokens). */
-  expiresAt: string | null;
-}
+/** Who the caller is (GET /api/session), in the contract's shape. */
+export type SessionInfo = z.output<typeof shapes.SessionInfo>;
 
 /** Opens a session for `token`; resolves to the Set-Cookie value. */
 export async function logIn(request: Request, token: string, now = new Date()): Promise<string> {

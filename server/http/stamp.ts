@@ -1,6 +1,8 @@
 import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
+import { AppError } from "../errors";
+import { PROBLEM_CONTENT_TYPE, problemBody } from "./problem";
 
 /**
  * Facts about a request that only the HTTP server knows, handed to route handlers as request headers that
@@ -41,22 +43,21 @@ export function stamp(req: http.IncomingMessage): void {
  * bad request, instead of Node's bare status line; servers with their own clientError listener keep it.
  */
 function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
-  const title = status === 431 ? "Request Header Fields Too Large" : "Bad Request";
   const writable = socket.writable && !(socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
-  if (writable) {
-    const body = JSON.stringify({
-      type: "urn:whisper:problem:malformed-request",
-      title,
-      status,
-      detail: `the request could not be parsed as HTTP/1.1 (${error.code ?? error.message})`,
-    });
-    socket.end(
-      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  } else {
+  if (!writable) {
     socket.destroy(error);
+    return;
   }
+  const problem = problemBody(
+    new AppError(
+      error.code === "HPE_HEADER_OVERFLOW" ? "header_fields_too_large" : "malformed_request",
+      `the request could not be parsed as HTTP/1.1 (${error.code ?? error.message})`,
+    ),
+  );
+  const body = JSON.stringify(problem);
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 const INSTALLED = Symbol.for("whisper.requestStamp");

@@ -1,5 +1,5 @@
 import { httpDefaults } from "./defaults";
-import { HttpProblem } from "./problem";
+import { problem } from "./problem";
 
 /**
  * Login throttling per client address, in this process's memory (each replica counts its own; a client
@@ -28,9 +28,7 @@ export class LoginThrottle {
     const times = this.#recent(address, now);
     if (times.length < this.maxFailures) return;
     const retryAfter = Math.max(1, Math.ceil((times[0]! + this.windowMs - now) / 1000));
-    throw new HttpProblem(
-      429,
-      "too-many-requests",
+    throw problem("too_many_requests",
       `too many failed logins from ${address}: try again in ${retryAfter} s`,
       { headers: { "retry-after": String(retryAfter) } },
     );

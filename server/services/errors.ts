@@ -1,31 +1,16 @@
 import type { z } from "zod";
+import { AppError, type FieldError } from "@/server/errors";
 
 /**
- * Errors the services and the runtime throw, each with the HTTP status the web server should answer with:
- * the caller's mistakes (4xx) and a dependency that is unavailable (503). Anything else is a server-side
- * failure (500).
+ * The errors the services and the runtime throw for the caller's mistakes and for unavailable dependencies:
+ * members of the app's one error family (server/errors.ts), so their code decides the HTTP answer. Anything
+ * else a service throws is a server-side failure (500).
  */
-export class ServiceError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 404 | 409 | 503,
-    /** Stable machine-readable code. */
-    readonly code: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
 
 /** Input that fails validation; `issues` lists each problem with its path (for problem+json `errors`). */
-export class InvalidInputError extends ServiceError {
-  constructor(
-    message: string,
-    readonly issues: { path: string; message: string }[] = [],
-    options?: ErrorOptions,
-  ) {
-    super(message, 400, "invalid_input", options);
+export class InvalidInputError extends AppError {
+  constructor(message: string, issues: FieldError[] = [], options?: ErrorOptions) {
+    super("invalid_input", message, { ...options, issues });
   }
 
   static fromZod(what: string, error: z.ZodError): InvalidInputError {
@@ -35,23 +20,23 @@ export class InvalidInputError extends ServiceError {
   }
 }
 
-export class NotFoundError extends ServiceError {
+export class NotFoundError extends AppError {
   constructor(what: string, id: string) {
-    super(`${what} ${JSON.stringify(id)} not found`, 404, "not_found");
+    super("not_found", `${what} ${JSON.stringify(id)} not found`);
   }
 }
 
 /** The request conflicts with the current state (e.g. a stall already resumed or being resumed). */
-export class ConflictError extends ServiceError {
+export class ConflictError extends AppError {
   constructor(message: string) {
-    super(message, 409, "conflict");
+    super("conflict", message);
   }
 }
 
 /** A dependency (the broker, the database) cannot do what was asked right now; retrying later may work. */
-export class UnavailableError extends ServiceError {
+export class UnavailableError extends AppError {
   constructor(message: string, options?: ErrorOptions) {
-    super(message, 503, "unavailable", options);
+    super("unavailable", message, options);
   }
 }
 

@@ -1,7 +1,7 @@
 import { demoStatus, setDemo } from "@/server/http/api";
 import { parseJsonBody, parseQuery } from "@/server/http/parse";
 import { json, notAllowed, route } from "@/server/http/route";
-import { demoBody, emptyQuery } from "@/server/http/schemas";
+import { demoBody, emptyQuery, shapes } from "@/server/contract";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -9,12 +9,12 @@ export const runtime = "nodejs";
 /** Whether the demo traffic source runs, and what it has published. */
 export const GET = route(async ({ request }) => {
   parseQuery(request, emptyQuery);
-  return json(await demoStatus());
+  return json(shapes.DemoStatus, await demoStatus());
 });
 
 /** Starts or stops the demo traffic (creates the demo topics on start). */
 export const POST = route(
-  async ({ request, body, actor }) => json(await setDemo(parseJsonBody(request, body, demoBody).running, actor)),
+  async ({ request, body, actor }) => json(shapes.DemoStatus, await setDemo(parseJsonBody(request, body, demoBody).running, actor)),
   { body: "json" },
 );
 

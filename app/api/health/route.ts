@@ -1,7 +1,7 @@
 import { healthFor } from "@/server/http/api";
 import { parseQuery } from "@/server/http/parse";
 import { json, notAllowed, publicRoute } from "@/server/http/route";
-import { emptyQuery } from "@/server/http/schemas";
+import { emptyQuery, shapes } from "@/server/contract";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -13,7 +13,7 @@ export const runtime = "nodejs";
 export const GET = publicRoute(async ({ request, optionalActor }) => {
   parseQuery(request, emptyQuery);
   const { status, body } = await healthFor(await optionalActor());
-  return json(body, status);
+  return json(shapes.Health, body, status);
 });
 
 export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");

@@ -1,6 +1,6 @@
 import { parseQuery } from "@/server/http/parse";
 import { notAllowed, route } from "@/server/http/route";
-import { liveQuery } from "@/server/http/schemas";
+import { liveQuery } from "@/server/contract";
 import { liveResponse } from "@/server/live/sse";
 import { getRuntime } from "@/server/runtime";
 

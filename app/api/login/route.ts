@@ -1,6 +1,6 @@
 import { parseJsonBody } from "@/server/http/parse";
 import { noContent, notAllowed, publicRoute } from "@/server/http/route";
-import { loginBody } from "@/server/http/schemas";
+import { loginBody } from "@/server/contract";
 import { logIn } from "@/server/http/session";
 
 export const dynamic = "force-dynamic";

@@ -1,6 +1,6 @@
 import { parseQuery } from "@/server/http/parse";
 import { noContent, notAllowed, route } from "@/server/http/route";
-import { emptyQuery } from "@/server/http/schemas";
+import { emptyQuery } from "@/server/contract";
 import { logOut } from "@/server/http/session";
 
 export const dynamic = "force-dynamic";

@@ -1,7 +1,7 @@
 import { metricsText } from "@/server/http/api";
 import { parseQuery } from "@/server/http/parse";
 import { notAllowed, route } from "@/server/http/route";
-import { emptyQuery } from "@/server/http/schemas";
+import { emptyQuery } from "@/server/contract";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

@@ -1,14 +1,14 @@
 import { stalled } from "@/server/http/api";
 import { parseQuery } from "@/server/http/parse";
 import { json, notAllowed, route } from "@/server/http/route";
-import { topicQuery } from "@/server/http/schemas";
+import { shapes, topicQuery } from "@/server/contract";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 export const GET = route(async ({ request }) => {
   const { topic } = parseQuery(request, topicQuery);
-  return json({ stalled: await stalled(topic) });
+  return json(shapes.StalledList, { stalled: await stalled(topic) });
 });
 
 export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");

@@ -1,14 +1,14 @@
 import { subscriptions } from "@/server/http/api";
 import { parseQuery } from "@/server/http/parse";
 import { json, notAllowed, route } from "@/server/http/route";
-import { topicQuery } from "@/server/http/schemas";
+import { shapes, topicQuery } from "@/server/contract";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 export const GET = route(async ({ request }) => {
   const { topic } = parseQuery(request, topicQuery);
-  return json({ subscriptions: await subscriptions(topic) });
+  return json(shapes.SubscriptionList, { subscriptions: await subscriptions(topic) });
 });
 
 export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");

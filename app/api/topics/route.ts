@@ -1,18 +1,18 @@
 import { createTopic, topicSummaries } from "@/server/http/api";
 import { parseJsonBody, parseQuery } from "@/server/http/parse";
 import { json, notAllowed, route } from "@/server/http/route";
-import { createTopicBody, emptyQuery } from "@/server/http/schemas";
+import { createTopicBody, emptyQuery, shapes } from "@/server/contract";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 export const GET = route(async ({ request }) => {
   parseQuery(request, emptyQuery);
-  return json({ topics: await topicSummaries() });
+  return json(shapes.TopicList, { topics: await topicSummaries() });
 });
 
 export const POST = route(
-  async ({ request, body, actor }) => json(await createTopic(parseJsonBody(request, body, createTopicBody), actor), 201),
+  async ({ request, body, actor }) => json(shapes.TopicSummary, await createTopic(parseJsonBody(request, body, createTopicBody), actor), 201),
   { body: "json" },
 );
 

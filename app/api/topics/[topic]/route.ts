@@ -1,7 +1,7 @@
 import { removeTopic } from "@/server/http/api";
 import { parseParams } from "@/server/http/parse";
 import { noContent, notAllowed, route } from "@/server/http/route";
-import { topicParams } from "@/server/http/schemas";
+import { topicParams } from "@/server/contract";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";

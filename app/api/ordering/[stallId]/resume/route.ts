@@ -1,7 +1,7 @@
 import { resume } from "@/server/http/api";
 import { parseParams } from "@/server/http/parse";
 import { json, notAllowed, route } from "@/server/http/route";
-import { stallParams } from "@/server/http/schemas";
+import { shapes, stallParams } from "@/server/contract";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -9,7 +9,7 @@ export const runtime = "nodejs";
 /** Resumes the stalled key in the core and resends its messages in their original order. */
 export const POST = route<{ stallId: string }>(async ({ params, actor }) => {
   const { stallId } = await parseParams(params, stallParams);
-  return json(await resume(stallId, actor));
+  return json(shapes.ResumeResults, await resume(stallId, actor));
 });
 
 export const { GET, PUT, PATCH, DELETE } = notAllowed("POST");

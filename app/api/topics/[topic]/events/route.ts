@@ -2,7 +2,7 @@ import { publishEvents } from "@/server/http/api";
 import { decodeEvents } from "@/server/http/events";
 import { parseParams } from "@/server/http/parse";
 import { json, notAllowed, route } from "@/server/http/route";
-import { topicParams } from "@/server/http/schemas";
+import { shapes, topicParams } from "@/server/contract";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -11,7 +11,7 @@ export const runtime = "nodejs";
 export const POST = route<{ topic: string }>(
   async ({ request, params, body }) => {
     const { topic } = await parseParams(params, topicParams);
-    return json({ results: await publishEvents(topic, decodeEvents(request, body)) }, 202);
+    return json(shapes.PublishResults, { results: await publishEvents(topic, decodeEvents(request, body)) }, 202);
   },
   { body: "events" },
 );

@@ -1,7 +1,7 @@
 import { setFailing } from "@/server/http/api";
 import { parseJsonBody, parseParams } from "@/server/http/parse";
 import { json, notAllowed, route } from "@/server/http/route";
-import { failureBody, topicParams } from "@/server/http/schemas";
+import { failureBody, shapes, topicParams } from "@/server/contract";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -11,7 +11,7 @@ export const POST = route<{ topic: string }>(
   async ({ request, params, body, actor }) => {
     const { topic } = await parseParams(params, topicParams);
     const { failing } = parseJsonBody(request, body, failureBody);
-    return json(await setFailing(topic, failing, actor));
+    return json(shapes.FailureState, await setFailing(topic, failing, actor));
   },
   { body: "json" },
 );

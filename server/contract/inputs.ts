@@ -2,8 +2,9 @@ import { z } from "zod";
 import { topicNameSchema } from "../config";
 
 /**
- * The zod schemas of every admin API input. Routes parse with these; /api/openapi.json is generated from
- * the same objects, so the documentation cannot drift from the validation.
+ * The contract's inputs: the zod schemas of every admin API path, query and body. Routes parse with these
+ * (server/http/parse.ts); the operations table (operations.ts) and /api/openapi.json use the same objects, so
+ * the documentation cannot drift from the validation.
  */
 
 /** No NUL: PostgreSQL text cannot hold it, so no stored value has one and a filter with one is a mistake. */
