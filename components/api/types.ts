@@ -3,9 +3,7 @@
 // from the client bundle: the UI talks to the server only through the HTTP API, in these shapes.
 
 import type { z } from "zod";
-import type { auditQuery, messagesQuery, shapes } from "@/server/contract";
-
-type Shape<K extends keyof typeof shapes> = z.output<(typeof shapes)[K]>;
+import type { auditQuery, messagesQuery, Shape, shapes } from "@/server/contract";
 
 export type TopicSummary = Shape<"TopicSummary">;
 export type TopicRecording = Shape<"TopicRecording">;

@@ -5,4 +5,5 @@
  */
 export * from "./inputs";
 export * as shapes from "./shapes";
+export type { Shape } from "./shape";
 export { OPERATIONS, operation, type Access, type Answer, type Operation } from "./operations";

@@ -1,12 +1,9 @@
-import type { z } from "zod";
-import type { shapes } from "@/server/contract";
+import type { Shape } from "@/server/contract";
 
 /**
  * The JSON shapes the data layer hands to the web server: inferred from the API contract's zod schemas
  * (server/contract/shapes.ts), the one definition; only the data layer's own input and row types are here.
  */
-
-type Shape<K extends keyof typeof shapes> = z.output<(typeof shapes)[K]>;
 
 export type TopicSummary = Shape<"TopicSummary">;
 export type TopicRecording = Shape<"TopicRecording">;

@@ -1,5 +1,6 @@
 import http from "node:http";
 import net from "node:net";
+import { readAnswer, type RawAnswer } from "./http";
 
 /**
  * Bad-request generators shared by the fuzz suites (the core's http subscription, the dashboard's events
@@ -41,12 +42,7 @@ export function baseViaHttp(
       new Promise((resolve, reject) => {
         const req = http.request(
           { host: "127.0.0.1", port, path: path ?? defaultPath, method, headers, agent: false },
-          (res) => {
-            let text = "";
-            res.setEncoding("utf8");
-            res.on("data", (c: string) => (text += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, contentType: res.headers["content-type"], body: text }));
-          },
+          (res) => void readAnswer(res).then((a) => resolve(answerOf(a)), reject),
         );
         req.on("error", reject);
         req.end(body);
@@ -259,12 +255,7 @@ export function eventCases({ maxBody, headers: extra = {} }: { maxBody: number; 
       new Promise((resolve, reject) => {
         const req = http.request(
           { host: "127.0.0.1", port, path, method: "POST", headers: { ...extra, "content-type": "application/cloudevents+json" }, agent: false },
-          (res) => {
-            let text = "";
-            res.setEncoding("utf8");
-            res.on("data", (c: string) => (text += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, contentType: res.headers["content-type"], body: text }));
-          },
+          (res) => void readAnswer(res).then((a) => resolve(answerOf(a)), reject),
         );
         req.on("error", reject);
         for (let i = 0; i < 4; i++) req.write("x".repeat(MAX_BODY));
@@ -328,6 +319,11 @@ function withHeaders(raw: string | Buffer, headers: Record<string, string>): str
   if (lines === "" || typeof raw !== "string") return raw;
   const end = raw.indexOf("\r\n");
   return end < 0 ? raw : `${raw.slice(0, end + 2)}${lines}${raw.slice(end + 2)}`;
+}
+
+function answerOf(raw: RawAnswer): Answer {
+  const type = raw.headers["content-type"];
+  return { status: raw.status, contentType: Array.isArray(type) ? type[0] : type, body: raw.body };
 }
 
 /** Why `answer` is not a proper 4xx problem+json answer, or undefined when it is. */

@@ -11,6 +11,17 @@ export interface RawAnswer {
   body: string;
 }
 
+/** Reads a whole answer as text. */
+export function readAnswer(res: http.IncomingMessage): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    let body = "";
+    res.setEncoding("utf8");
+    res.on("data", (c: string) => (body += c));
+    res.on("error", reject);
+    res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+  });
+}
+
 /** Resident memory of a process in MiB (VmRSS from /proc). */
 export function rssMiB(pid: number): number {
   const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -43,13 +54,10 @@ export function chunkedUpload(
     let answered = false;
     req.on("response", (res) => {
       answered = true;
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => {
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, sent });
+      void readAnswer(res).then((answer) => {
+        resolve({ ...answer, sent });
         req.destroy();
-      });
+      }, reject);
     });
     req.on("error", (error) => {
       if (!answered) reject(error);
@@ -79,10 +87,7 @@ export function rawRequest(
     const flat = ["host", url.host, ...headers.flat()];
     if (body !== undefined) flat.push("content-length", String(Buffer.byteLength(body)));
     const req = http.request({ host: url.hostname, port: Number(url.port), path, method, headers: flat, agent: false }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      void readAnswer(res).then(resolve, reject);
     });
     req.on("error", reject);
     req.end(body);
