@@ -79,6 +79,7 @@ export const liveQuery = z.strictObject({
   limit: count(1000, 200),
 });
 
+/** No parameters (queries) or no fields (the body of a route that takes none: nothing or `{}`). */
 export const emptyQuery = z.strictObject({});
 
 export const auditQuery = z

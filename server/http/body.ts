@@ -15,7 +15,7 @@ import { badRequest, problem } from "./problem";
 export function tooLarge(limit: number, declared?: number): AppError {
   const size = declared === undefined ? "the request body" : `a request body of ${declared} bytes`;
   return problem("too_large",
-    limit === 0 ? "this request takes no body" : `${size} exceeds the limit of ${limit} bytes`,
+    `${size} exceeds the limit of ${limit} bytes`,
   );
 }
 

@@ -4,6 +4,8 @@
  */
 export const httpDefaults = {
   body: {
+    /** Routes that take no body still accept an empty JSON object (`{}`), which clients often send. */
+    emptyBytes: 64,
     /** POST /api/login: `{"token":"…"}` with a token of at most 1024 characters fits with room to spare. */
     loginBytes: 4 * 1024,
     /** Admin JSON bodies (create topic, replay, demo, failure) are a few small fields. */

@@ -4,6 +4,8 @@ import { authenticate, authorize, usesSessionCookie, type Actor, type Role } fro
 import { readLimited } from "./body";
 import { httpDefaults } from "./defaults";
 import { AppError } from "../errors";
+import { emptyQuery } from "../contract";
+import { parseJsonBody } from "./parse";
 import { badRequest, errorResponse, problem, problemResponse } from "./problem";
 import { checkSameOrigin } from "./origin";
 import { repeatedHeaders } from "./stamp";
@@ -12,8 +14,8 @@ import { repeatedHeaders } from "./stamp";
  * The wrappers every app/api route handler goes through: route() for authenticated routes, publicRoute() for
  * the two that are not (login, health). Contract, in this order:
  * - a repeated single-valued header (Authorization, Content-Type, Content-Length, Origin) is a 400;
- * - reads the request body within the route's limit (`body`: none, login, json or events; see
- *   httpDefaults.body) BEFORE any authentication work, streaming, so an oversized or endless upload is a 413
+ * - reads the request body within the route's limit (`body`: none (nothing or `{}`), login, json or events;
+ *   see httpDefaults.body) BEFORE any authentication work, streaming, so an oversized or endless upload is a 413
  *   whoever sends it and never fills memory; the handler gets the bytes as `body`;
  * - route(): a state-changing request (any method but GET/HEAD/OPTIONS) authenticated by the session cookie
  *   must come from the dashboard's own origin (server/http/origin.ts; 403); then authenticates (401) and
@@ -26,7 +28,7 @@ import { repeatedHeaders } from "./stamp";
 export type BodyKind = keyof typeof BODY_LIMITS;
 
 const BODY_LIMITS = {
-  none: 0,
+  none: httpDefaults.body.emptyBytes,
   login: httpDefaults.body.loginBytes,
   json: httpDefaults.body.jsonBytes,
   events: httpDefaults.body.eventsBytes,
@@ -102,6 +104,8 @@ function wrap<P>(bodyKind: BodyKind, run: (base: BaseContext<P>) => Promise<Resp
       const repeated = repeatedHeaders(request).find((name) => !name.startsWith("ce-"));
       if (repeated !== undefined) throw badRequest(`header ${repeated} is given more than once`);
       const body = await readLimited(request, BODY_LIMITS[bodyKind]);
+      // A route without a body takes nothing, or an empty JSON object (a JSON content type is still required).
+      if (bodyKind === "none" && body.byteLength > 0) parseJsonBody(request, body, emptyQuery);
       return await run({ request, params: context?.params ?? Promise.resolve({} as P), body });
     } catch (error) {
       return errorResponse(error);
