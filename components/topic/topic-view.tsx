@@ -10,6 +10,7 @@ import { Badge } from "../ui/badge";
 import { formatCount, formatRate } from "../ui/format";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states";
 import { RecordingBanner } from "../topics/recording-banner";
+import { AdminOnly } from "../layout/admin-only";
 import { HistoryPanel } from "./history-panel";
 import { LiveTail } from "./live-tail";
 import { PublishForm } from "./publish-form";
@@ -83,7 +84,9 @@ export function TopicView({ name }: { name: string }) {
             {formatCount(topic.messageCount)} messages · {formatRate(topic.ratePerMinute)}/min
           </p>
         </div>
-        <TopicActions topic={topic} />
+        <AdminOnly>
+          <TopicActions topic={topic} />
+        </AdminOnly>
       </div>
       <RecordingBanner topics={[topic]} />
       <div className="grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
@@ -91,7 +94,9 @@ export function TopicView({ name }: { name: string }) {
           <LiveTail topic={topic.name} onFrame={refreshHistory} />
           <SubscriptionsPanel topic={topic.name} />
         </div>
-        <PublishForm topic={topic.name} ordered={topic.ordering} />
+        <AdminOnly>
+          <PublishForm topic={topic.name} ordered={topic.ordering} />
+        </AdminOnly>
       </div>
       <HistoryPanel topic={topic.name} />
     </div>

@@ -5,6 +5,7 @@ import { formatCount } from "../ui/format";
 import { Panel } from "../ui/panel";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states";
 import { CreateTopicForm } from "./create-topic-form";
+import { AdminOnly } from "../layout/admin-only";
 import { DemoToggle } from "./demo-toggle";
 import { RecordingBanner } from "./recording-banner";
 import { TopicsTable } from "./topics-table";
@@ -27,7 +28,9 @@ export function TopicsOverview() {
               : "Every topic this dashboard manages."}
           </p>
         </div>
-        <DemoToggle />
+        <AdminOnly>
+          <DemoToggle />
+        </AdminOnly>
       </div>
       <RecordingBanner topics={list} linkTopics />
       <Panel title="All topics">
@@ -43,9 +46,11 @@ export function TopicsOverview() {
           <TopicsTable topics={list} />
         )}
       </Panel>
-      <Panel title="Create a topic">
-        <CreateTopicForm />
-      </Panel>
+      <AdminOnly>
+        <Panel title="Create a topic">
+          <CreateTopicForm />
+        </Panel>
+      </AdminOnly>
     </div>
   );
 }

@@ -141,6 +141,14 @@ test("a viewer sees no admin controls, and can read the audit log", async ({ pag
   await expect(page.getByTestId("role")).toHaveText("viewer");
   await expect(page.getByRole("button", { name: "Replay…" })).toHaveCount(0);
 
+  await page.goto(`/topics/${encodeURIComponent(topic)}`);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(topic);
+  for (const name of ["Publish", "Delete topic", "Simulate failures"]) await expect(page.getByRole("button", { name })).toHaveCount(0);
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Topics" })).toBeVisible();
+  await expect(page.getByRole("button", { name: /demo traffic/i })).toHaveCount(0);
+  await expect(page.getByText("Create a topic")).toHaveCount(0);
+
   await page.goto(`/ordering?topic=${encodeURIComponent(topic)}`);
   const card = page.getByTestId("stall-card").first();
   await expect(card).toContainText("Resume and discard need the admin role");
