@@ -145,7 +145,7 @@ test("a viewer sees no admin controls, and can read the audit log", async ({ pag
   await expect(page.getByRole("heading", { level: 1 })).toContainText(topic);
   for (const name of ["Publish", "Delete topic", "Simulate failures"]) await expect(page.getByRole("button", { name })).toHaveCount(0);
   await page.goto("/");
-  await expect(page.getByRole("heading", { name: "Topics" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: "Topics" })).toBeVisible();
   await expect(page.getByRole("button", { name: /demo traffic/i })).toHaveCount(0);
   await expect(page.getByText("Create a topic")).toHaveCount(0);
 
