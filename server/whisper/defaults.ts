@@ -145,6 +145,49 @@ export const defaults = {
     closeGraceMs: 1_000,
   },
 
+  redis: {
+    /** Port of a redis:// URL that names none: the Redis default. */
+    port: 6379,
+    /** Time allowed for the first connection (TCP + handshake) before opening fails. */
+    connectTimeoutMs: 5_000,
+    /** Wait between reconnect attempts; short, so a restarted server is back in use within a second. */
+    reconnectDelayMs: 500,
+    /** How long a publish issued while disconnected waits for the reconnect before failing (retryable). */
+    bufferTimeoutMs: 10_000,
+    /** How long one blocking XREADGROUP waits on the server; claims and close() never wait for it. */
+    blockMs: 2_000,
+    /** Longest gap between two XAUTOCLAIM passes; shorter when the ack deadline is (half of it). */
+    claimIntervalMs: 1_000,
+  },
+
+  amqp: {
+    /** Port of an amqp:// URL that names none: the AMQP 0-9-1 default. */
+    port: 5672,
+    /** Time allowed for the first connection (TCP + handshake) before opening fails. */
+    connectTimeoutMs: 5_000,
+    /** Wait between reconnect attempts; short, so a restarted broker is back in use within a second. */
+    reconnectDelayMs: 500,
+    /** How long a publish issued while disconnected waits for the reconnect before failing (retryable). */
+    bufferTimeoutMs: 10_000,
+    /** Deliveries the broker sends a subscription ahead of its acks (basic.qos): the flow-control window. */
+    prefetch: 500,
+    /** Exchange type of an exchange this driver declares: fanout, since every bound queue gets every message. */
+    exchangeType: "fanout",
+  },
+
+  mqtt: {
+    /** Port of an mqtt:// URL that names none: the MQTT default. */
+    port: 1883,
+    /** Time allowed for the first connection (TCP + CONNECT/CONNACK) before opening fails. */
+    connectTimeoutMs: 5_000,
+    /** Wait between reconnect attempts; short, so a restarted broker is back in use within a second. */
+    reconnectDelayMs: 500,
+    /** How long a publish issued while disconnected waits for the reconnect before failing (retryable). */
+    bufferTimeoutMs: 10_000,
+    /** The broker keeps a session (its subscriptions and unacked QoS 1 messages) this long after a disconnect. */
+    sessionExpirySeconds: 300,
+  },
+
   eventbus: {
     /** Messages one subscription may hold unacked+queued before publishes to it fail (no unbounded growth). */
     maxQueuedPerSubscription: 1_000_000,

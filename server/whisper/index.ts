@@ -62,4 +62,5 @@ registerDriver("nats", async () => (await import("./drivers/nats/index")).natsDr
 registerDriver("jetstream", async () => (await import("./drivers/jetstream/index")).jetstreamDriver);
 registerDriver("http", async () => (await import("./drivers/http/index")).httpDriver);
 registerDriver("https", async () => (await import("./drivers/http/index")).httpDriver);
+registerDriver("redis", async () => (await import("./drivers/redis/index")).redisDriver);
 export * as wire from "./wire";
