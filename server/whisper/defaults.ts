@@ -173,6 +173,8 @@ export const defaults = {
     prefetch: 500,
     /** Exchange type of an exchange this driver declares: fanout, since every bound queue gets every message. */
     exchangeType: "fanout",
+    /** A private subscription's queue is deleted by the broker this long after its process vanished. */
+    privateQueueExpiryMs: 5 * 60_000,
   },
 
   mqtt: {

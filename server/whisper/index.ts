@@ -63,4 +63,5 @@ registerDriver("jetstream", async () => (await import("./drivers/jetstream/index
 registerDriver("http", async () => (await import("./drivers/http/index")).httpDriver);
 registerDriver("https", async () => (await import("./drivers/http/index")).httpDriver);
 registerDriver("redis", async () => (await import("./drivers/redis/index")).redisDriver);
+registerDriver("amqp", async () => (await import("./drivers/amqp/index")).amqpDriver);
 export * as wire from "./wire";

@@ -1,0 +1,194 @@
+import { connect, type Channel, type ConfirmChannel, type RecoveringChannelModel } from "amqplib";
+import { defaults } from "../../defaults";
+import {
+  ConnectionError,
+  ErrorCode,
+  InvalidOptionsError,
+  NotFoundError,
+  PublishError,
+  TimeoutError,
+  WhisperError,
+} from "../../errors";
+import { SharedConnections, type SharedLease } from "../shared";
+
+/** Where and how to connect; `key` identifies one shared connection (server, vhost and credentials). */
+export interface AmqpAddress {
+  /** `amqp://host:port` (plus `?vhost=` when not "/"), without credentials: shown to users. */
+  readonly url: string;
+  readonly hostport: string;
+  readonly vhost: string;
+  readonly username: string;
+  readonly password: string;
+  readonly key: string;
+}
+
+/** The server of an `amqp://` URL; credentials default to RabbitMQ's guest/guest. */
+export function amqpAddress(url: URL, vhost: string): AmqpAddress {
+  const host = url.hostname || "127.0.0.1";
+  const port = url.port === "" ? defaults.amqp.port : Number(url.port);
+  const hostport = `${host}:${port}`;
+  const username = url.username ? decodeURIComponent(url.username) : "guest";
+  const password = url.password ? decodeURIComponent(url.password) : "guest";
+  return {
+    url: `amqp://${hostport}${vhost === "/" ? "" : `?vhost=${encodeURIComponent(vhost)}`}`,
+    hostport,
+    vhost,
+    username,
+    password,
+    key: `${hostport}|${vhost}|${username}|${password}`,
+  };
+}
+
+/**
+ * One AMQP connection to a broker (amqplib with recovery: it reconnects forever `reconnectDelayMs` apart;
+ * channels do not survive a reconnect, so their users re-open them on `onReconnect`). Topics share one confirm
+ * channel (`publisher()`); each subscription has a channel of its own (its prefetch is its flow control).
+ */
+export class AmqpConnection {
+  #connected = true;
+  #closed = false;
+  #publisher: Promise<ConfirmChannel> | undefined;
+  readonly #waiters = new Set<() => void>();
+  readonly #reconnectListeners = new Set<() => void>();
+
+  constructor(
+    readonly model: RecoveringChannelModel,
+    readonly address: AmqpAddress,
+  ) {
+    model.on("error", () => {});
+    model.on("disconnect", () => {
+      this.#connected = false;
+      this.#publisher = undefined;
+    });
+    model.on("connect", () => {
+      this.#connected = true;
+      for (const wake of [...this.#waiters]) wake();
+      for (const listener of [...this.#reconnectListeners]) listener();
+    });
+  }
+
+  get connected(): boolean {
+    return this.#connected && !this.#closed;
+  }
+
+  /** Calls `listener` after every reconnect; returns the function that stops it. */
+  onReconnect(listener: () => void): () => void {
+    this.#reconnectListeners.add(listener);
+    return () => this.#reconnectListeners.delete(listener);
+  }
+
+  /** Undefined while connected; else resolves on the reconnect or rejects after `timeoutMs` (retryable ERR_DISCONNECTED). */
+  whenConnected(timeoutMs: number): Promise<void> | undefined {
+    if (this.#closed) return Promise.reject(new ConnectionError(`connection to ${this.address.url} is closed`));
+    if (this.#connected) return undefined;
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake);
+        reject(
+          new ConnectionError(`disconnected from AMQP broker at ${this.address.url}: no reconnect within ${timeoutMs} ms`, {
+            code: ErrorCode.Disconnected,
+          }),
+        );
+      }, timeoutMs);
+      this.#waiters.add(wake);
+    });
+  }
+
+  /** The shared confirm channel of this connection, opened again after it closed (a reconnect, a channel error). */
+  publisher(): Promise<ConfirmChannel> {
+    if (this.#publisher !== undefined) return this.#publisher;
+    const opening: Promise<ConfirmChannel> = this.model.createConfirmChannel().then((channel) => {
+      channel.on("error", () => {});
+      channel.on("close", () => {
+        if (this.#publisher === opening) this.#publisher = undefined;
+      });
+      return channel;
+    });
+    opening.catch(() => {
+      if (this.#publisher === opening) this.#publisher = undefined;
+    });
+    this.#publisher = opening;
+    return opening;
+  }
+
+  /**
+   * Runs `fn` on a channel of its own that is closed afterwards: declarations and checks, whose failure closes
+   * the channel they ran on (AMQP channel errors), never touch the shared ones.
+   */
+  async withChannel<T>(fn: (channel: Channel) => Promise<T>): Promise<T> {
+    const channel = await this.model.createChannel();
+    channel.on("error", () => {});
+    try {
+      return await fn(channel);
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#reconnectListeners.clear();
+    await this.model.close().catch(() => {});
+  }
+}
+
+const shared = new SharedConnections<AmqpConnection>((connection) => connection.close());
+
+/**
+ * The process's connection to `address`, opened on first use (ConnectionError naming the broker when the first
+ * attempt fails: no retries before the first connection); each lease is released once, the last closes it.
+ */
+export function acquireAmqp(address: AmqpAddress): Promise<SharedLease<AmqpConnection>> {
+  return shared.acquire(address.key, async () => {
+    const [host, port] = [address.hostport.slice(0, address.hostport.lastIndexOf(":")), address.hostport.slice(address.hostport.lastIndexOf(":") + 1)];
+    try {
+      const model = await connect(
+        { protocol: "amqp", hostname: host, port: Number(port), username: address.username, password: address.password, vhost: address.vhost },
+        {
+          timeout: defaults.amqp.connectTimeoutMs,
+          clientProperties: { connection_name: "whisper" },
+          recovery: { initialMaxRetries: 0, maxRetries: Infinity, calculateDelay: () => defaults.amqp.reconnectDelayMs },
+        },
+      );
+      return new AmqpConnection(model, address);
+    } catch (cause) {
+      throw new ConnectionError(`cannot connect to AMQP broker at ${address.url}: ${(cause as Error)?.message ?? cause}`, { cause });
+    }
+  });
+}
+
+/** The shared AMQP connections of this process (for diagnostics and tests). */
+export function amqpConnections(): Array<{ server: string; users: number; connected: boolean }> {
+  return shared.list().map(({ users, connection }) => ({
+    server: connection?.address.url ?? "",
+    users,
+    connected: connection?.connected ?? false,
+  }));
+}
+
+/** Wraps an amqplib error in a coded whisper error; `what` names the operation and the object. */
+export function wrapAmqpError(error: unknown, server: string, what: string): WhisperError {
+  if (error instanceof WhisperError) return error;
+  const code = (error as { code?: unknown })?.code;
+  const text = (error as Error)?.message ?? String(error);
+  if (code === 404) return new NotFoundError(`${what} on ${server} (${text})`, { cause: error });
+  if (code === 406) return new InvalidOptionsError(`${what} on ${server} conflicts with what exists there: ${text}`, { cause: error });
+  if (code === 403) return new PublishError(`${what} on ${server} refused: ${text}`, false, { cause: error });
+  if (/timeout|timed out/i.test(text)) return new TimeoutError(`${what} on ${server}`, defaults.amqp.connectTimeoutMs);
+  return new ConnectionError(`connection to AMQP broker at ${server} lost during ${what}: ${text}`, {
+    cause: error,
+    code: ErrorCode.Disconnected,
+  });
+}
+
+/** True for errors worth another try: connection loss, timeouts, and publishes the broker nacked. */
+export function isRetryableAmqpError(error: unknown): boolean {
+  if (error instanceof PublishError) return error.retryable;
+  return error instanceof ConnectionError || error instanceof TimeoutError;
+}

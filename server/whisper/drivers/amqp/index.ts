@@ -1,0 +1,112 @@
+import type {
+  Driver,
+  DriverSubscription,
+  DriverSubscriptionOptions,
+  DriverTopic,
+  DriverTopicOptions,
+  SendOptions,
+} from "../../driver";
+import { ConnectionError, PublishError } from "../../errors";
+import type { Message } from "../../message";
+import { throwIfUnsent } from "../batch";
+import type { SharedLease } from "../shared";
+import { encodeMessage } from "./codec";
+import { acquireAmqp, isRetryableAmqpError, wrapAmqpError, type AmqpConnection } from "./connection";
+import { amqpCapabilities, parseAmqpUrl, type AmqpUrl } from "./options";
+import { openAmqpSubscription } from "./subscription";
+import { ensureExchange } from "./topology";
+
+class AmqpTopic implements DriverTopic {
+  readonly capabilities = amqpCapabilities;
+  #lease: SharedLease<AmqpConnection> | undefined;
+
+  constructor(
+    lease: SharedLease<AmqpConnection>,
+    readonly url: AmqpUrl,
+  ) {
+    this.#lease = lease;
+  }
+
+  /**
+   * Publishes the batch in order on the connection's confirm channel (persistent messages) and resolves once
+   * the broker confirmed every one, whatever `options.confirm` says. Waits for the channel to drain when its
+   * buffer is full. A PartialSendError names each message the broker nacked or that the channel lost.
+   */
+  async sendBatch(messages: readonly Message[], _options: SendOptions): Promise<void> {
+    const lease = this.#lease;
+    if (lease === undefined) throw new ConnectionError(`topic for AMQP exchange ${this.url.exchange} is closed`);
+    const connection = lease.connection;
+    const server = connection.address.url;
+    const what = `publish to AMQP exchange ${this.url.exchange}`;
+    const wait = connection.whenConnected(this.url.bufferTimeoutMs);
+    if (wait !== undefined) await wait;
+    const channel = await connection.publisher().catch((error: unknown) => {
+      throw wrapAmqpError(error, server, what);
+    });
+    const failures = new Map<number, unknown>();
+    const confirms: Array<Promise<void>> = [];
+    for (let index = 0; index < messages.length; index++) {
+      const wire = encodeMessage(messages[index]!);
+      let room = true;
+      confirms.push(
+        new Promise<void>((resolve) => {
+          const confirmed = (error: unknown) => {
+            if (error) {
+              failures.set(
+                index,
+                error instanceof Error ? wrapAmqpError(error, server, what) : new PublishError(`the broker at ${server} nacked a ${what}`, true),
+              );
+            }
+            resolve();
+          };
+          try {
+            room = channel.publish(
+              this.url.exchange,
+              this.url.routingKey,
+              wire.body,
+              { headers: wire.headers, contentType: wire.contentType, messageId: wire.messageId, persistent: true },
+              confirmed,
+            );
+          } catch (error) {
+            confirmed(error);
+          }
+        }),
+      );
+      if (!room) await new Promise<void>((resolve) => channel.once("drain", resolve).once("close", resolve));
+    }
+    await Promise.all(confirms);
+    throwIfUnsent(failures, messages.length);
+  }
+
+  isRetryable(error: unknown): boolean {
+    return isRetryableAmqpError(error);
+  }
+
+  async close(): Promise<void> {
+    const lease = this.#lease;
+    this.#lease = undefined;
+    await lease?.release();
+  }
+}
+
+/** The amqp:// driver (see options.ts for what it guarantees). */
+export const amqpDriver: Driver = {
+  async openTopic(url: URL, options: DriverTopicOptions): Promise<DriverTopic> {
+    const parsed = parseAmqpUrl(url, options.driver);
+    const lease = await acquireAmqp(parsed.address);
+    try {
+      await ensureExchange(lease.connection, parsed);
+      return new AmqpTopic(lease, parsed);
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
+  },
+
+  async openSubscription(url: URL, options: DriverSubscriptionOptions): Promise<DriverSubscription> {
+    return openAmqpSubscription(parseAmqpUrl(url, options.driver), options);
+  },
+};
+
+export { amqpConnections } from "./connection";
+export { amqpCapabilities } from "./options";

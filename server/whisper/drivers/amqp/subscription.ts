@@ -1,0 +1,223 @@
+import type { Channel, ConsumeMessage } from "amqplib";
+import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver";
+import { NotFoundError, type WhisperError } from "../../errors";
+import { newId } from "../../message";
+import type { SharedLease } from "../shared";
+import { Wakeup } from "../wakeup";
+import { decodeMessage } from "./codec";
+import { acquireAmqp, isRetryableAmqpError, wrapAmqpError, type AmqpConnection } from "./connection";
+import { amqpCapabilities, type AmqpUrl } from "./options";
+import { declareQueue, ensureExchange } from "./topology";
+
+/** The ack id of one delivery: the message on the channel that delivered it (delivery tags are per channel). */
+class AmqpAckId {
+  constructor(
+    readonly owner: AmqpSubscription,
+    readonly channel: Channel,
+    readonly delivery: ConsumeMessage,
+    readonly deadline: number,
+  ) {}
+}
+
+/**
+ * A consumer on the subscription's queue, on a channel of its own with `prefetch` as the window of unsettled
+ * deliveries. Contract beyond driver.ts:
+ * - every delivery is settled on the broker exactly once (a second ack/nack of a tag would close the channel):
+ *   by sendAcks, sendNacks (requeue, after the delay), the ack deadline (requeue), or close (requeue);
+ * - after a reconnect the channel and consumer are opened again; what the old channel delivered was requeued by
+ *   the broker, so settling it later does nothing;
+ * - the broker numbers redeliveries (quorum queues' `x-delivery-count`): deliveryAttempt = that + 1.
+ */
+class AmqpSubscription implements DriverSubscription {
+  readonly capabilities = amqpCapabilities;
+  readonly #lease: SharedLease<AmqpConnection>;
+  readonly #url: AmqpUrl;
+  readonly #queue: string;
+  readonly #private: boolean;
+  readonly #ackDeadlineMs: number;
+  readonly #source: string;
+  #channel: Channel | undefined;
+  #buffer: DriverDelivery[] = [];
+  readonly #unsettled = new Set<AmqpAckId>();
+  readonly #delayed = new Map<AmqpAckId, NodeJS.Timeout>();
+  readonly #wakeup = new Wakeup();
+  readonly #sweeper: NodeJS.Timeout;
+  readonly #stopReconnects: () => void;
+  #failure: WhisperError | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(lease: SharedLease<AmqpConnection>, url: AmqpUrl, queue: string, isPrivate: boolean, ackDeadlineMs: number) {
+    this.#lease = lease;
+    this.#url = url;
+    this.#queue = queue;
+    this.#private = isPrivate;
+    this.#ackDeadlineMs = ackDeadlineMs;
+    this.#source = `amqp://${lease.connection.address.hostport}/${encodeURIComponent(url.exchange)}`;
+    this.#sweeper = setInterval(() => this.#expire(), Math.max(10, Math.min(1_000, Math.floor(ackDeadlineMs / 2))));
+    this.#sweeper.unref();
+    this.#stopReconnects = lease.connection.onReconnect(() => {
+      this.#dropChannel();
+      this.consume().catch((error: unknown) => this.#fail(wrapAmqpError(error, this.#server, `consuming from AMQP queue ${this.#queue}`)));
+    });
+  }
+
+  get #server(): string {
+    return this.#lease.connection.address.url;
+  }
+
+  /** Opens the channel and starts the consumer. */
+  async consume(): Promise<void> {
+    if (this.#closed) return;
+    const channel = await this.#lease.connection.model.createChannel();
+    channel.on("error", () => {});
+    channel.on("close", () => {
+      if (this.#channel === channel) this.#dropChannel();
+    });
+    await channel.prefetch(this.#url.prefetch);
+    this.#channel = channel;
+    await channel.consume(this.#queue, (delivery) => {
+      if (delivery === null) {
+        this.#fail(new NotFoundError(`AMQP queue ${this.#queue} on ${this.#server} (deleted: the broker cancelled the consumer)`));
+        return;
+      }
+      this.#deliver(channel, delivery);
+    });
+  }
+
+  #deliver(channel: Channel, delivery: ConsumeMessage): void {
+    if (this.#closed || this.#channel !== channel) return void channel.nack(delivery, false, true);
+    const ackId = new AmqpAckId(this, channel, delivery, Date.now() + this.#ackDeadlineMs);
+    this.#unsettled.add(ackId);
+    const count = Number(delivery.properties.headers?.["x-delivery-count"] ?? 0);
+    this.#buffer.push({
+      message: decodeMessage(
+        {
+          body: delivery.content,
+          headers: delivery.properties.headers ?? {},
+          contentType: delivery.properties.contentType,
+          messageId: delivery.properties.messageId,
+        },
+        { source: this.#source },
+      ),
+      ackId,
+      deliveryAttempt: Number.isFinite(count) ? count + 1 : 1,
+    });
+    this.#wakeup.wake();
+  }
+
+  /** Forgets the channel: its deliveries are back on the queue (the broker requeues what a closed channel held). */
+  #dropChannel(): void {
+    const old = this.#channel;
+    this.#channel = undefined;
+    for (const ackId of this.#unsettled) if (ackId.channel === old) this.#unsettled.delete(ackId);
+    for (const [ackId, timer] of this.#delayed) {
+      if (ackId.channel !== old) continue;
+      clearTimeout(timer);
+      this.#delayed.delete(ackId);
+    }
+    this.#buffer = this.#buffer.filter((d) => (d.ackId as AmqpAckId).channel !== old);
+  }
+
+  #fail(error: WhisperError): void {
+    if (this.#closed) return;
+    this.#failure = error;
+    this.#wakeup.wake();
+  }
+
+  async receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
+    for (;;) {
+      if (this.#closed || signal.aborted) return [];
+      if (this.#buffer.length > 0) return this.#buffer.splice(0, maxMessages);
+      const failure = this.#failure;
+      if (failure !== undefined) {
+        this.#failure = undefined;
+        throw failure;
+      }
+      await this.#wakeup.wait(signal);
+    }
+  }
+
+  /** Connection trouble is worth another receive (the consumer comes back on the reconnect); a deleted queue is not. */
+  isRetryable(error: unknown): boolean {
+    return isRetryableAmqpError(error);
+  }
+
+  /** Takes `ackId` out of the unsettled set; false if it is not this subscription's, or settled, or from an old channel. */
+  #settle(ackId: unknown): ackId is AmqpAckId {
+    if (!(ackId instanceof AmqpAckId) || ackId.owner !== this || !this.#unsettled.has(ackId)) return false;
+    this.#unsettled.delete(ackId);
+    return ackId.channel === this.#channel;
+  }
+
+  async sendAcks(ackIds: readonly unknown[]): Promise<void> {
+    for (const ackId of ackIds) if (this.#settle(ackId)) ackId.channel.ack(ackId.delivery);
+  }
+
+  async sendNacks(ackIds: readonly unknown[], delayMs: number): Promise<void> {
+    for (const ackId of ackIds) {
+      if (!this.#settle(ackId)) continue;
+      if (delayMs <= 0) ackId.channel.nack(ackId.delivery, false, true);
+      else this.#delayed.set(ackId, setTimeout(() => this.#requeueDelayed(ackId), delayMs));
+    }
+  }
+
+  #requeueDelayed(ackId: AmqpAckId): void {
+    if (!this.#delayed.delete(ackId)) return;
+    if (ackId.channel === this.#channel) ackId.channel.nack(ackId.delivery, false, true);
+  }
+
+  /** Requeues deliveries whose ack deadline passed. */
+  #expire(): void {
+    const now = Date.now();
+    for (const ackId of this.#unsettled) {
+      if (ackId.deadline <= now && this.#settle(ackId)) ackId.channel.nack(ackId.delivery, false, true);
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    this.#stopReconnects();
+    clearInterval(this.#sweeper);
+    this.#wakeup.wake();
+    this.#buffer = [];
+    const channel = this.#channel;
+    // Closing the channel requeues everything it holds, delayed nacks included.
+    for (const timer of this.#delayed.values()) clearTimeout(timer);
+    this.#delayed.clear();
+    this.#unsettled.clear();
+    this.#channel = undefined;
+    if (channel !== undefined) await channel.close().catch(() => {});
+    if (this.#private) {
+      await this.#lease.connection.withChannel((c) => c.deleteQueue(this.#queue)).catch(() => {});
+    }
+    await this.#lease.release();
+  }
+}
+
+/**
+ * Opens a subscription: declares the exchange (or checks it, `create=false`) and the subscription's queue,
+ * then starts consuming. Queue names: `<exchange>.<name>`, or `<exchange>.private.<id>` for a private one.
+ */
+export async function openAmqpSubscription(url: AmqpUrl, options: DriverSubscriptionOptions): Promise<DriverSubscription> {
+  const isPrivate = options.name === undefined;
+  const queue = `${url.exchange}.${options.name ?? `private.${newId()}`}`;
+  const lease = await acquireAmqp(url.address);
+  let subscription: AmqpSubscription | undefined;
+  try {
+    await ensureExchange(lease.connection, url);
+    await declareQueue(lease.connection, url, queue, isPrivate);
+    subscription = new AmqpSubscription(lease, url, queue, isPrivate, options.ackDeadlineMs);
+    await subscription.consume();
+    return subscription;
+  } catch (error) {
+    if (subscription !== undefined) await subscription.close();
+    else await lease.release();
+    throw wrapAmqpError(error, lease.connection.address.url, `consuming from AMQP queue ${queue}`);
+  }
+}

@@ -1,0 +1,107 @@
+import { connect, type ChannelModel } from "amqplib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMessage, ErrorCode, newId, openSubscription, openTopic, subAck, type ReceivedMessage } from "@/server/whisper";
+import { collect } from "../conformance/suite";
+import { expectNothingLostAcrossCuts, expectUnreachableAtOpen } from "../support/broker-faults";
+
+const SERVER = "amqp://127.0.0.1:5672";
+let admin: ChannelModel;
+const exchanges: string[] = [];
+const fresh = () => {
+  const exchange = `it.amqp.${newId()}`;
+  exchanges.push(exchange);
+  return exchange;
+};
+
+beforeAll(async () => {
+  admin = await connect(SERVER);
+  admin.on("error", () => {});
+});
+afterAll(async () => {
+  const channel = await admin.createChannel();
+  for (const exchange of exchanges) {
+    await channel.deleteQueue(`${exchange}.survivor`).catch(() => {});
+    await channel.deleteExchange(exchange).catch(() => {});
+  }
+  await admin.close();
+});
+
+describe("amqp:// URLs", () => {
+  it("rejects unknown settings, bad values and a missing exchange with coded errors", async () => {
+    await expect(openTopic(`${SERVER}/x?prefetsh=5`)).rejects.toMatchObject({ code: ErrorCode.InvalidUrl });
+    await expect(openTopic(`${SERVER}/x?exchangeType=round-robin`)).rejects.toMatchObject({ code: ErrorCode.InvalidUrl });
+    await expect(openSubscription(`${SERVER}/x?prefetch=0`)).rejects.toMatchObject({ code: ErrorCode.InvalidUrl });
+    await expect(openTopic(SERVER)).rejects.toMatchObject({ code: ErrorCode.InvalidUrl });
+    await expect(openTopic(`${SERVER}/x`, { driver: { durable: true } })).rejects.toMatchObject({ code: ErrorCode.InvalidOptions });
+  });
+
+  it("routes by routingKey/bindingKey on a topic exchange", async () => {
+    const exchange = fresh();
+    const base = `${SERVER}/${exchange}?exchangeType=topic`;
+    const eu = await openSubscription(`${base}&bindingKey=orders.eu.*`, { use: [subAck()] });
+    const receiving = collect(eu, 1);
+    const us = await openTopic(`${base}&routingKey=orders.us.created`);
+    const euTopic = await openTopic(`${base}&routingKey=orders.eu.created`);
+    await us.publish(createMessage({ data: "us" }));
+    await euTopic.publish(createMessage({ data: "eu" }));
+    expect((await receiving).map((m) => m.data)).toEqual(["eu"]);
+    await Promise.all([eu.close(), us.close(), euTopic.close()]);
+  });
+});
+
+describe("amqp faults", () => {
+  it("an unreachable broker at open is a connection error naming it", async () => {
+    await expectUnreachableAtOpen((port) => `amqp://127.0.0.1:${port}/x`, /AMQP broker/);
+  });
+
+  it("reconnects after the connections drop mid-stream, and loses nothing that was confirmed", async () => {
+    const exchange = fresh();
+    const outcome = await expectNothingLostAcrossCuts({ brokerPort: 5672, url: (port) => `amqp://127.0.0.1:${port}/${exchange}` });
+    expect(outcome.received).toBe(300);
+  });
+});
+
+describe("amqp interop (CloudEvents AMQP binding)", () => {
+  it("receives binary-mode events a raw client published, with either property prefix, and plain messages", async () => {
+    const exchange = fresh();
+    const sub = await openSubscription(`${SERVER}/${exchange}`, { use: [subAck()] });
+    const receiving = collect(sub, 3);
+    const channel = await admin.createConfirmChannel();
+    const headers = (prefix: string, id: string) => ({
+      [`${prefix}specversion`]: "1.0", [`${prefix}id`]: id, [`${prefix}source`]: "/raw", [`${prefix}type`]: "raw.event",
+      [`${prefix}time`]: { "!": "timestamp", value: Date.parse("2026-01-02T03:04:05Z") / 1000 }, [`${prefix}tenant`]: "acme", [`${prefix}priority`]: 5,
+    });
+    channel.publish(exchange, "", Buffer.from('{"n":1}'), { contentType: "application/json", headers: headers("cloudEvents:", "raw-colon") });
+    channel.publish(exchange, "", Buffer.from("hello"), { contentType: "text/plain", headers: headers("cloudEvents_", "raw-underscore") });
+    channel.publish(exchange, "", Buffer.from("just bytes"), { messageId: "plain-1" });
+    await channel.waitForConfirms();
+    await channel.close();
+    const byId = new Map((await receiving).map((m: ReceivedMessage) => [m.id, m]));
+    await sub.close();
+    expect(byId.get("raw-colon")).toMatchObject({ source: "/raw", type: "raw.event", data: { n: 1 }, time: "2026-01-02T03:04:05.000Z" });
+    expect(byId.get("raw-colon")!.extensions).toMatchObject({ tenant: "acme", priority: 5 });
+    expect(byId.get("raw-underscore")).toMatchObject({ type: "raw.event", data: "hello" });
+    expect(byId.get("plain-1")).toMatchObject({ type: "amqp.message", datacontenttype: "application/octet-stream" });
+  });
+
+  it("publishes messages a raw client reads in the binding's binary mode", async () => {
+    const exchange = fresh();
+    const topic = await openTopic(`${SERVER}/${exchange}`);
+    const channel = await admin.createChannel();
+    const { queue } = await channel.assertQueue("", { exclusive: true });
+    await channel.bindQueue(queue, exchange, "");
+    const sent = createMessage({ type: "t.x", source: "/w", subject: "s ü", data: { ok: true }, extensions: { tenant: "acme" } });
+    await topic.publish(sent);
+    await topic.close();
+    const got = await new Promise<import("amqplib").ConsumeMessage>((resolve) => void channel.consume(queue, (m) => m && resolve(m), { noAck: true }));
+    await channel.close();
+    expect(got.properties.contentType).toBe("application/json");
+    expect(got.properties.messageId).toBe(sent.id);
+    expect(got.properties.deliveryMode).toBe(2);
+    expect(got.properties.headers).toMatchObject({
+      "cloudEvents:specversion": "1.0", "cloudEvents:id": sent.id, "cloudEvents:type": "t.x", "cloudEvents:source": "/w",
+      "cloudEvents:subject": "s ü", "cloudEvents:tenant": "acme",
+    });
+    expect(got.content.toString()).toBe('{"ok":true}');
+  });
+});
