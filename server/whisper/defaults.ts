@@ -186,8 +186,12 @@ export const defaults = {
     reconnectDelayMs: 500,
     /** How long a publish issued while disconnected waits for the reconnect before failing (retryable). */
     bufferTimeoutMs: 10_000,
-    /** The broker keeps a session (its subscriptions and unacked QoS 1 messages) this long after a disconnect. */
+    /** The broker keeps a subscription's session (its QoS 1 messages) this long after a disconnect. */
     sessionExpirySeconds: 300,
+    /** A publish waits this long for its PUBACK (the client resends it after a reconnect) before failing. */
+    publishTimeoutMs: 15_000,
+    /** Messages a subscription holds untaken before it stops reading (and acknowledging): the backpressure bound. */
+    maxBuffered: 1_000,
   },
 
   eventbus: {

@@ -64,4 +64,5 @@ registerDriver("http", async () => (await import("./drivers/http/index")).httpDr
 registerDriver("https", async () => (await import("./drivers/http/index")).httpDriver);
 registerDriver("redis", async () => (await import("./drivers/redis/index")).redisDriver);
 registerDriver("amqp", async () => (await import("./drivers/amqp/index")).amqpDriver);
+registerDriver("mqtt", async () => (await import("./drivers/mqtt/index")).mqttDriver);
 export * as wire from "./wire";

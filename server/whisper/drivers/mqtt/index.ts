@@ -1,0 +1,93 @@
+import type { MqttClient } from "mqtt";
+import { defaults } from "../../defaults";
+import type {
+  Driver,
+  DriverSubscription,
+  DriverSubscriptionOptions,
+  DriverTopic,
+  DriverTopicOptions,
+  SendOptions,
+} from "../../driver";
+import { ConnectionError, TimeoutError } from "../../errors";
+import type { Message } from "../../message";
+import { throwIfUnsent } from "../batch";
+import type { SharedLease } from "../shared";
+import { encodeMessage } from "./codec";
+import { acquireMqtt, isRetryableMqttError, whenConnected, wrapMqttError, type MqttAddress } from "./connection";
+import { mqttCapabilities, parseMqttUrl, type MqttUrl } from "./options";
+import { openMqttSubscription } from "./subscription";
+
+class MqttTopic implements DriverTopic {
+  readonly capabilities = mqttCapabilities;
+  #lease: SharedLease<{ client: MqttClient; address: MqttAddress }> | undefined;
+
+  constructor(
+    lease: SharedLease<{ client: MqttClient; address: MqttAddress }>,
+    readonly url: MqttUrl,
+  ) {
+    this.#lease = lease;
+  }
+
+  /**
+   * Publishes the batch in order at QoS 1 on the shared client and resolves once the broker acknowledged every
+   * message (PUBACK), whatever `options.confirm` says. A publish not acknowledged within publishTimeoutMs fails
+   * with a retryable TimeoutError; a PartialSendError names each failed message.
+   */
+  async sendBatch(messages: readonly Message[], _options: SendOptions): Promise<void> {
+    const lease = this.#lease;
+    if (lease === undefined) throw new ConnectionError(`topic for MQTT topic ${this.url.topic} is closed`);
+    const { client, address } = lease.connection;
+    const wait = whenConnected(client, address, this.url.bufferTimeoutMs);
+    if (wait !== undefined) await wait;
+    const failures = new Map<number, unknown>();
+    const what = `publish to ${this.url.topic}`;
+    await Promise.all(
+      messages.map(
+        (message, index) =>
+          new Promise<void>((resolve) => {
+            const wire = encodeMessage(message);
+            const timer = setTimeout(() => {
+              failures.set(index, new TimeoutError(`MQTT ${what} on ${address.url}`, defaults.mqtt.publishTimeoutMs));
+              resolve();
+            }, defaults.mqtt.publishTimeoutMs);
+            client.publish(
+              this.url.topic,
+              wire.payload,
+              { qos: 1, properties: { userProperties: wire.userProperties, contentType: wire.contentType } },
+              (error) => {
+                clearTimeout(timer);
+                if (error) failures.set(index, wrapMqttError(error, address.url, what));
+                resolve();
+              },
+            );
+          }),
+      ),
+    );
+    throwIfUnsent(failures, messages.length);
+  }
+
+  isRetryable(error: unknown): boolean {
+    return isRetryableMqttError(error);
+  }
+
+  async close(): Promise<void> {
+    const lease = this.#lease;
+    this.#lease = undefined;
+    await lease?.release();
+  }
+}
+
+/** The mqtt:// driver (see options.ts for what it guarantees and what MQTT cannot give). */
+export const mqttDriver: Driver = {
+  async openTopic(url: URL, options: DriverTopicOptions): Promise<DriverTopic> {
+    const parsed = parseMqttUrl(url, options.driver, { filter: false });
+    return new MqttTopic(await acquireMqtt(parsed.address), parsed);
+  },
+
+  async openSubscription(url: URL, options: DriverSubscriptionOptions): Promise<DriverSubscription> {
+    return openMqttSubscription(parseMqttUrl(url, options.driver, { filter: true }), options);
+  },
+};
+
+export { mqttConnections } from "./connection";
+export { mqttCapabilities, mqttCapabilityReasons } from "./options";
