@@ -35,6 +35,28 @@ const services = [
     start:
       "start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log",
   },
+  {
+    name: "Redis",
+    host: "127.0.0.1",
+    port: 6379,
+    apt: "redis-server",
+    start:
+      'mkdir -p /var/lib/redis /var/log/redis && redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log',
+  },
+  {
+    name: "RabbitMQ",
+    host: "127.0.0.1",
+    port: 5672,
+    apt: "rabbitmq-server",
+    start: "rabbitmq-server -detached",
+  },
+  {
+    name: "Mosquitto (MQTT)",
+    host: "127.0.0.1",
+    port: 1883,
+    apt: "mosquitto",
+    start: "mosquitto -d -c /etc/mosquitto/mosquitto.conf",
+  },
 ];
 
 /** Programs the suites run, with how to get them on Debian. */

@@ -50,6 +50,7 @@ export class AmqpConnection {
   #publisher: Promise<ConfirmChannel> | undefined;
   readonly #waiters = new Set<() => void>();
   readonly #reconnectListeners = new Set<() => void>();
+  readonly #drains = new WeakMap<ConfirmChannel, Promise<void>>();
 
   constructor(
     readonly model: RecoveringChannelModel,
@@ -114,6 +115,28 @@ export class AmqpConnection {
     });
     this.#publisher = opening;
     return opening;
+  }
+
+  /**
+   * Resolves when `channel` can take more (its "drain" event) or closed; one pair of listeners per blocked period,
+   * however many batches wait on it.
+   */
+  drained(channel: ConfirmChannel): Promise<void> {
+    let waiting = this.#drains.get(channel);
+    if (waiting === undefined) {
+      waiting = new Promise<void>((resolve) => {
+        const done = () => {
+          channel.off("drain", done);
+          channel.off("close", done);
+          this.#drains.delete(channel);
+          resolve();
+        };
+        channel.on("drain", done);
+        channel.on("close", done);
+      });
+      this.#drains.set(channel, waiting);
+    }
+    return waiting;
   }
 
   /**

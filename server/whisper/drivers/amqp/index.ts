@@ -72,7 +72,7 @@ class AmqpTopic implements DriverTopic {
           }
         }),
       );
-      if (!room) await new Promise<void>((resolve) => channel.once("drain", resolve).once("close", resolve));
+      if (!room) await connection.drained(channel);
     }
     await Promise.all(confirms);
     throwIfUnsent(failures, messages.length);
