@@ -1,24 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { natsConnections } from "@/server/whisper/drivers/nats";
+import { accepts } from "./broker-process";
 import { freePort } from "./net";
 import { waitFor } from "./wait";
 
 const BINARY = "/usr/sbin/nats-server";
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
 
 /**
  * A nats-server (with JetStream) owned by one test: its own port and store directory, started and stopped by

@@ -1,3 +1,5 @@
+import { ConnectionError } from "../errors";
+
 /**
  * One connection per server per process, shared by every topic and subscription that names the server and
  * closed when the last of them lets go (the NATS drivers' pool.ts pattern, for drivers whose client library
@@ -66,5 +68,34 @@ export class SharedConnections<C> {
   /** The open connections with their number of holders (for diagnostics and tests). */
   list(): Array<{ key: string; users: number; connection: C | undefined }> {
     return [...this.#entries].map(([key, entry]) => ({ key, users: entry.refs, connection: entry.resolved }));
+  }
+}
+
+/**
+ * What the broker drivers' topics share: a lease on the shared connection, handed out by `connection()` while
+ * the topic is open (a ConnectionError naming the topic once it is closed), released once by close(); and the
+ * driver's judgement of retryable errors.
+ */
+export abstract class SharedTopic<C> {
+  #lease: SharedLease<C> | undefined;
+
+  constructor(
+    lease: SharedLease<C>,
+    readonly description: string,
+    readonly isRetryable: (error: unknown) => boolean,
+  ) {
+    this.#lease = lease;
+  }
+
+  protected connection(): C {
+    const lease = this.#lease;
+    if (lease === undefined) throw new ConnectionError(`topic for ${this.description} is closed`);
+    return lease.connection;
+  }
+
+  async close(): Promise<void> {
+    const lease = this.#lease;
+    this.#lease = undefined;
+    await lease?.release();
   }
 }

@@ -6,25 +6,24 @@ import type {
   DriverTopicOptions,
   SendOptions,
 } from "../../driver";
-import { ConnectionError, PublishError } from "../../errors";
+import { PublishError } from "../../errors";
 import type { Message } from "../../message";
 import { throwIfUnsent } from "../batch";
-import type { SharedLease } from "../shared";
+import { SharedTopic, type SharedLease } from "../shared";
 import { encodeMessage } from "./codec";
 import { acquireAmqp, isRetryableAmqpError, wrapAmqpError, type AmqpConnection } from "./connection";
 import { amqpCapabilities, parseAmqpUrl, type AmqpUrl } from "./options";
 import { openAmqpSubscription } from "./subscription";
 import { ensureExchange } from "./topology";
 
-class AmqpTopic implements DriverTopic {
+class AmqpTopic extends SharedTopic<AmqpConnection> implements DriverTopic {
   readonly capabilities = amqpCapabilities;
-  #lease: SharedLease<AmqpConnection> | undefined;
 
   constructor(
     lease: SharedLease<AmqpConnection>,
     readonly url: AmqpUrl,
   ) {
-    this.#lease = lease;
+    super(lease, `AMQP exchange ${url.exchange}`, isRetryableAmqpError);
   }
 
   /**
@@ -33,9 +32,7 @@ class AmqpTopic implements DriverTopic {
    * buffer is full. A PartialSendError names each message the broker nacked or that the channel lost.
    */
   async sendBatch(messages: readonly Message[], _options: SendOptions): Promise<void> {
-    const lease = this.#lease;
-    if (lease === undefined) throw new ConnectionError(`topic for AMQP exchange ${this.url.exchange} is closed`);
-    const connection = lease.connection;
+    const connection = this.connection();
     const server = connection.address.url;
     const what = `publish to AMQP exchange ${this.url.exchange}`;
     const wait = connection.whenConnected(this.url.bufferTimeoutMs);
@@ -76,16 +73,6 @@ class AmqpTopic implements DriverTopic {
     }
     await Promise.all(confirms);
     throwIfUnsent(failures, messages.length);
-  }
-
-  isRetryable(error: unknown): boolean {
-    return isRetryableAmqpError(error);
-  }
-
-  async close(): Promise<void> {
-    const lease = this.#lease;
-    this.#lease = undefined;
-    await lease?.release();
   }
 }
 

@@ -8,24 +8,23 @@ import type {
   DriverTopicOptions,
   SendOptions,
 } from "../../driver";
-import { ConnectionError, TimeoutError } from "../../errors";
+import { TimeoutError } from "../../errors";
 import type { Message } from "../../message";
 import { throwIfUnsent } from "../batch";
-import type { SharedLease } from "../shared";
+import { SharedTopic, type SharedLease } from "../shared";
 import { encodeMessage } from "./codec";
 import { acquireMqtt, isRetryableMqttError, whenConnected, wrapMqttError, type MqttAddress } from "./connection";
 import { mqttCapabilities, parseMqttUrl, type MqttUrl } from "./options";
 import { openMqttSubscription } from "./subscription";
 
-class MqttTopic implements DriverTopic {
+class MqttTopic extends SharedTopic<{ client: MqttClient; address: MqttAddress }> implements DriverTopic {
   readonly capabilities = mqttCapabilities;
-  #lease: SharedLease<{ client: MqttClient; address: MqttAddress }> | undefined;
 
   constructor(
     lease: SharedLease<{ client: MqttClient; address: MqttAddress }>,
     readonly url: MqttUrl,
   ) {
-    this.#lease = lease;
+    super(lease, `MQTT topic ${url.topic}`, isRetryableMqttError);
   }
 
   /**
@@ -34,9 +33,7 @@ class MqttTopic implements DriverTopic {
    * with a retryable TimeoutError; a PartialSendError names each failed message.
    */
   async sendBatch(messages: readonly Message[], _options: SendOptions): Promise<void> {
-    const lease = this.#lease;
-    if (lease === undefined) throw new ConnectionError(`topic for MQTT topic ${this.url.topic} is closed`);
-    const { client, address } = lease.connection;
+    const { client, address } = this.connection();
     const wait = whenConnected(client, address, this.url.bufferTimeoutMs);
     if (wait !== undefined) await wait;
     const failures = new Map<number, unknown>();
@@ -64,16 +61,6 @@ class MqttTopic implements DriverTopic {
       ),
     );
     throwIfUnsent(failures, messages.length);
-  }
-
-  isRetryable(error: unknown): boolean {
-    return isRetryableMqttError(error);
-  }
-
-  async close(): Promise<void> {
-    const lease = this.#lease;
-    this.#lease = undefined;
-    await lease?.release();
   }
 }
 

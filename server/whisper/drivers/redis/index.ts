@@ -9,19 +9,18 @@ import type {
 import { ConnectionError } from "../../errors";
 import type { Message } from "../../message";
 import { throwIfUnsent } from "../batch";
-import type { SharedLease } from "../shared";
+import { SharedTopic, type SharedLease } from "../shared";
 import { encodeEntry } from "./codec";
 import { acquireRedis, isRetryableRedisError, wrapRedisError, type RedisConnection } from "./connection";
 import { parseRedisUrl, redisCapabilities, type RedisUrl } from "./options";
 import { openRedisSubscription } from "./subscription";
 
-class RedisTopic implements DriverTopic {
+class RedisTopic extends SharedTopic<RedisConnection> implements DriverTopic {
   readonly capabilities = redisCapabilities;
-  #lease: SharedLease<RedisConnection> | undefined;
   readonly #url: RedisUrl;
 
   constructor(lease: SharedLease<RedisConnection>, url: RedisUrl) {
-    this.#lease = lease;
+    super(lease, `Redis stream ${url.stream}`, isRetryableRedisError);
     this.#url = url;
   }
 
@@ -40,9 +39,7 @@ class RedisTopic implements DriverTopic {
    * a resend may duplicate them, which at-least-once allows).
    */
   async sendBatch(messages: readonly Message[], _options: SendOptions): Promise<void> {
-    const lease = this.#lease;
-    if (lease === undefined) throw new ConnectionError(`topic for Redis stream ${this.#url.stream} is closed`);
-    const connection = lease.connection;
+    const connection = this.connection();
     const server = connection.address.url;
     const encoded = messages.map(encodeEntry);
     const wait = connection.whenReady(this.#url.bufferTimeoutMs);
@@ -61,16 +58,6 @@ class RedisTopic implements DriverTopic {
       if (error) failures.set(index, wrapRedisError(error, server, `XADD to ${this.#url.stream}`));
     });
     throwIfUnsent(failures, messages.length);
-  }
-
-  isRetryable(error: unknown): boolean {
-    return isRetryableRedisError(error);
-  }
-
-  async close(): Promise<void> {
-    const lease = this.#lease;
-    this.#lease = undefined;
-    await lease?.release();
   }
 }
 
