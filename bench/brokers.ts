@@ -25,11 +25,11 @@ const N = Number(process.env.BENCH_N ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BROKERS = (process.env.BENCH_BROKERS ?? "redis,amqp,mqtt").split(",");
 /**
- * Publishes in flight at once in the MQTT publish→receive runs (both sides): Mosquitto queues at most 1000 QoS 1
- * messages per subscriber beyond its 20 in flight (max_queued_messages) and drops the rest, so an unbounded burst
- * would lose messages on the raw side and the whisper side alike.
+ * How far an MQTT publish→receive run's publisher may run ahead of its subscriber (both sides): Mosquitto queues
+ * at most 1000 QoS 1 messages per subscriber beyond its 20 in flight (max_queued_messages) and drops the rest, so
+ * a publisher further ahead would lose messages on the raw side and the whisper side alike.
  */
-const MQTT_WINDOW = 200;
+const MQTT_WINDOW = 500;
 /** A run that has not received everything by then fails (the benchmark never hangs). */
 const RUN_DEADLINE_MS = 60_000;
 const PAYLOAD = { order: 42, item: "bench", note: "a small JSON payload of about 64 bytes" };
@@ -38,19 +38,33 @@ const rate = (ms: number) => (N / ms) * 1000;
 const fmt = (perSecond: number) => `${(perSecond / 1000).toFixed(1)} k msgs/s`;
 const event = (): Message => createMessage({ type: "bench.event", source: "/bench", data: PAYLOAD });
 
-function counter(target: number, what: string): { hit: () => void; done: Promise<void> } {
+/**
+ * Counts arrivals: `done` resolves at `target` (rejects after RUN_DEADLINE_MS); `room(sent, window)` resolves once
+ * fewer than `window` of `sent` messages are still on their way (a publisher that never runs ahead of its
+ * subscriber by more than the window).
+ */
+function counter(target: number, what: string): { hit: () => void; done: Promise<void>; room: (sent: number, window: number) => Promise<void> } {
   let count = 0;
   let resolve!: () => void;
   let reject!: (error: Error) => void;
+  let waiter: { below: number; resolve: () => void } | undefined;
   const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
   const timer = setTimeout(() => reject(new Error(`${what}: received ${count} of ${target} within ${RUN_DEADLINE_MS} ms`)), RUN_DEADLINE_MS);
   return {
     hit: () => {
-      if (++count !== target) return;
+      count++;
+      if (waiter !== undefined && count > waiter.below) {
+        const w = waiter;
+        waiter = undefined;
+        w.resolve();
+      }
+      if (count !== target) return;
       clearTimeout(timer);
       resolve();
     },
     done,
+    room: (sent, window) =>
+      sent - count < window ? Promise.resolve() : new Promise<void>((r) => (waiter = { below: sent - window, resolve: r })),
   };
 }
 
@@ -70,12 +84,15 @@ async function whisperPublish(url: string): Promise<number> {
 /** whisper: a subscription on `subUrl` (another connection) receiving and acking N messages published to `url`. */
 async function whisperEndToEnd(url: string, subUrl: string, name?: string, window = N): Promise<number> {
   const sub = await openSubscription(subUrl, { ...subscriptionOptions, name });
-  const topic = await openTopic(url, { flowControl: { maxOutstandingMessages: window, maxOutstandingBytes: 1 << 30 } });
-  const { hit, done } = counter(N, `whisper ${url}`);
+  const topic = await openTopic(url, topicOptions);
+  const { hit, done, room } = counter(N, `whisper ${url}`);
   const stop = new AbortController();
   const receiving = sub.receive(() => hit(), { signal: stop.signal });
   const start = performance.now();
-  for (let i = 0; i < N; i++) void topic.publish(event());
+  for (let i = 0; i < N; i++) {
+    if (window < N) await room(i, window);
+    void topic.publish(event());
+  }
   await done;
   const result = rate(performance.now() - start);
   stop.abort();
@@ -177,7 +194,7 @@ async function mqttRawPublish(client: MqttClient, topic: string): Promise<number
 }
 
 async function mqttRawEndToEnd(pub: MqttClient, sub: MqttClient, topic: string): Promise<number> {
-  const { hit, done } = counter(N, "raw mqtt");
+  const { hit, done, room } = counter(N, "raw mqtt");
   const onMessage = (t: string, payload: Buffer, packet: { properties?: { userProperties?: Record<string, string | string[]>; contentType?: string } }) => {
     mqttDecode({ payload, userProperties: packet.properties?.userProperties ?? {}, contentType: packet.properties?.contentType }, { source: "mqtt://127.0.0.1:1883", topic: t });
     hit();
@@ -185,14 +202,10 @@ async function mqttRawEndToEnd(pub: MqttClient, sub: MqttClient, topic: string):
   sub.on("message", onMessage);
   await sub.subscribeAsync(topic, { qos: 1 });
   const start = performance.now();
-  let next = 0;
-  const lane = async () => {
-    while (next < N) {
-      next++;
-      await mqttRawSend(pub, topic);
-    }
-  };
-  await Promise.all(Array.from({ length: MQTT_WINDOW }, lane));
+  for (let i = 0; i < N; i++) {
+    await room(i, MQTT_WINDOW);
+    void mqttRawSend(pub, topic);
+  }
   await done;
   const result = rate(performance.now() - start);
   sub.off("message", onMessage);
