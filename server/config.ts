@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import { httpDefaults } from "./http/defaults";
+import { historyDefaults } from "./history/defaults";
+import type { RetentionSettings } from "./history/retention";
 
 /**
  * The dashboard's configuration, read once per process from the environment and validated with zod.
@@ -130,6 +132,28 @@ const envSchema = z.object({
     .min(100, "must be at least 100 ms")
     .max(600_000, "must be at most 600000 ms")
     .default(5_000),
+  // History retention (server/history/retention.ts); 0 = no limit of that kind. A topic's own setting wins.
+  WHISPER_RETENTION_MAX_AGE_SECONDS: z.coerce
+    .number({ error: "must be a number of seconds (0 = keep whatever the age)" })
+    .int("must be a whole number of seconds")
+    .min(0, "must be 0 or more")
+    .default(historyDefaults.retention.maxAgeSeconds),
+  WHISPER_RETENTION_MAX_ROWS: z.coerce
+    .number({ error: "must be a number of rows per topic (0 = no row limit)" })
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .max(2_000_000_000, "must be at most 2000000000")
+    .default(historyDefaults.retention.maxRows),
+  WHISPER_RETENTION_AUDIT_DAYS: z.coerce
+    .number({ error: "must be a number of days (0 = keep the audit log forever)" })
+    .int("must be a whole number of days")
+    .min(0, "must be 0 or more")
+    .default(historyDefaults.retention.auditDays),
+  WHISPER_RETENTION_INTERVAL_SECONDS: z.coerce
+    .number({ error: "must be a number of seconds" })
+    .int("must be a whole number of seconds")
+    .min(1, "must be at least 1")
+    .default(historyDefaults.retention.intervalSeconds),
   WHISPER_RECORDER_INSERT: z
     .enum(["copy", "staging", "unnest"], { error: 'must be "copy", "staging" or "unnest"' })
     .default("copy"),
@@ -189,6 +213,8 @@ export interface Config {
   recorderLag: { seconds: number; messages: number };
   /** Largest single event the events route publishes (its structured encoding; 413 above). */
   maxEventBytes: number;
+  /** History retention: WHISPER_RETENTION_MAX_AGE_SECONDS / _MAX_ROWS (defaults per topic), _AUDIT_DAYS, _INTERVAL_SECONDS. */
+  retention: RetentionSettings;
 }
 
 export class ConfigError extends Error {
@@ -257,6 +283,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     recorderLag: { seconds: e.WHISPER_RECORDER_LAG_SECONDS, messages: e.WHISPER_RECORDER_LAG_MESSAGES },
     recorderInsert: e.WHISPER_RECORDER_INSERT,
     maxEventBytes: e.WHISPER_MAX_EVENT_BYTES,
+    retention: {
+      defaults: {
+        maxAgeSeconds: e.WHISPER_RETENTION_MAX_AGE_SECONDS || null,
+        maxRows: e.WHISPER_RETENTION_MAX_ROWS || null,
+      },
+      auditDays: e.WHISPER_RETENTION_AUDIT_DAYS || null,
+      intervalMs: e.WHISPER_RETENTION_INTERVAL_SECONDS * 1000,
+      batchRows: historyDefaults.retention.batchRows,
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { topicNameSchema } from "../config";
+import { storableIdSchema } from "../history/storable";
 
 /**
  * The contract's inputs: the zod schemas of every admin API path, query and body. Routes parse with these
@@ -32,10 +33,37 @@ const timestamp = z.iso.datetime({ offset: true, error: "must be an ISO 8601 tim
 
 export const loginBody = z.strictObject({ token: z.string().min(1, "is required").max(1024) });
 
+/** Longest retention by age a topic may set: 100 years, in seconds (fits the INTEGER column). */
+const MAX_RETENTION_SECONDS = 100 * 365 * 24 * 3600;
+
+/**
+ * A topic's own retention setting (server/history/retention.ts), per limit: a number (0 = no limit), null = the
+ * server default (WHISPER_RETENTION_*), absent = unchanged.
+ */
+export const retentionSettingInput = z.strictObject({
+  maxAgeSeconds: z
+    .number({ error: "must be a number of seconds, 0 (no age limit) or null (the server default)" })
+    .int("must be a whole number of seconds")
+    .min(0, "must be 0 or more")
+    .max(MAX_RETENTION_SECONDS, `must be at most ${MAX_RETENTION_SECONDS} (100 years)`)
+    .nullable()
+    .optional(),
+  maxRows: z
+    .number({ error: "must be a number of messages, 0 (no row limit) or null (the server default)" })
+    .int("must be a whole number")
+    .min(0, "must be 0 or more")
+    .max(2_000_000_000, "must be at most 2000000000")
+    .nullable()
+    .optional(),
+});
+
 export const createTopicBody = z.strictObject({
   name: topicNameSchema,
   ordering: z.boolean().optional(),
+  retention: retentionSettingInput.optional(),
 });
+
+export const updateTopicBody = z.strictObject({ retention: retentionSettingInput });
 
 export const topicParams = z.object({ topic: topicNameSchema });
 
@@ -61,7 +89,8 @@ export const messagesQuery = z
     path: ["from"],
   });
 
-export const messageParams = z.object({ id });
+/** Every id the events route accepts: history's rule (server/history/storable.ts), 1,024 bytes of UTF-8 at most. */
+export const messageParams = z.object({ id: storableIdSchema });
 
 export const replayBody = z.strictObject({
   topic: topicNameSchema.optional(),

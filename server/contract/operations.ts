@@ -13,6 +13,7 @@ import {
   stallParams,
   topicParams,
   topicQuery,
+  updateTopicBody,
 } from "./inputs";
 import * as shapes from "./shapes";
 
@@ -31,7 +32,7 @@ export interface Answer {
 }
 
 export interface Operation {
-  method: "get" | "post" | "delete";
+  method: "get" | "post" | "patch" | "delete";
   path: string;
   summary: string;
   access: Access;
@@ -73,6 +74,15 @@ export const OPERATIONS: readonly Operation[] = [
     access: "admin",
     body: createTopicBody,
     answers: { 201: { description: "Created.", body: shapes.TopicSummary }, 409: problem("The topic exists.") },
+  },
+  {
+    method: "patch",
+    path: "/api/topics/{topic}",
+    summary: "Change what a topic's history keeps: per limit seconds or messages, 0 = no limit, null = the server default",
+    access: "admin",
+    params: topicParams,
+    body: updateTopicBody,
+    answers: { ...ok("The topic after the change.", shapes.TopicSummary), 404: problem("Unknown topic.") },
   },
   {
     method: "delete",

@@ -30,6 +30,21 @@ export const TopicRecording = z.strictObject({
   reason: nullableText,
 });
 
+/** A topic's own retention setting, per limit: null = the server default (WHISPER_RETENTION_*), 0 = no limit. */
+export const RetentionSetting = z.strictObject({
+  maxAgeSeconds: z.number().nullable(),
+  maxRows: z.number().nullable(),
+});
+
+/** What history keeps of a topic (server/history/retention.ts): the limits that apply, and the topic's setting. */
+export const TopicRetention = z.strictObject({
+  /** Messages received longer ago than this many seconds are deleted; null = no age limit. */
+  maxAgeSeconds: z.number().nullable(),
+  /** At most this many messages are kept, the oldest (by arrival) go first; null = no row limit. */
+  maxRows: z.number().nullable(),
+  setting: RetentionSetting,
+});
+
 export const TopicSummary = z.strictObject({
   name: z.string(),
   /** The topic's core URL, credentials redacted. */
@@ -50,6 +65,12 @@ export const TopicSummary = z.strictObject({
   sparkline: z.array(z.number()),
   /** How this server's recorder keeps up with the topic; null when it does not record it (yet). */
   recording: TopicRecording.nullable(),
+  /** What history keeps of this topic. */
+  retention: TopicRetention,
+  /** Messages of this topic in history now (recorded minus deleted by retention). */
+  keptMessages: z.number(),
+  /** receivedAt of the oldest message of this topic still in history; null when none is. */
+  oldestMessageAt: iso.nullable(),
 });
 
 export const MessageSummary = z.strictObject({

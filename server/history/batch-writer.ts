@@ -1,5 +1,7 @@
 import type pg from "pg";
-import type { MessageRow } from "./rows";
+import { copyText, type MessageRow } from "./rows";
+import type { CommitTurn } from "./commit-turn";
+import { TurnLostError } from "./errors";
 import { pause, retryDelay, type RetryTiming } from "./retry";
 import { insertBatch, insertEach, isDataError, type InsertMethod } from "./writer";
 
@@ -25,6 +27,9 @@ export interface WriteOutcome {
  * Contract:
  * - write() resolves with the outcome once the batch committed, or with undefined if `signal` aborted before
  *   it did (then nothing of it was written by this call); it never rejects;
+ * - a write given a `turn` commits only after the write of the batch cut before it (commit-turn.ts): a topic's
+ *   batches commit in the order they were cut, so their ingest sequence values follow delivery order, while
+ *   their transactions overlap; the COPY text is built before waiting;
  * - at most maxConcurrentWrites inserts run at once; waiting for a slot, a connection or a retry ends as soon
  *   as `signal` aborts, and leaves no listener on it;
  * - a batch that fails with a data error is written row by row: refused rows come back as `rejected` (they
@@ -41,30 +46,47 @@ export class BatchWriter {
     this.#slots = new Semaphore(options.maxConcurrentWrites);
   }
 
-  async write(rows: MessageRow[], signal: AbortSignal, onFailedAttempt: (error: unknown) => void): Promise<WriteOutcome | undefined> {
+  async write(
+    rows: MessageRow[],
+    signal: AbortSignal,
+    onFailedAttempt: (error: unknown) => void,
+    turn?: CommitTurn,
+  ): Promise<WriteOutcome | undefined> {
     const { pool, method, statementTimeoutMs, retry } = this.#options;
-    if (!(await this.#slots.acquire(signal))) return undefined;
+    const text = method === "unnest" ? undefined : copyText(rows);
+    const options = { statementTimeoutMs, text, turn, signal };
+    if (!(await this.#slots.acquire(signal))) {
+      turn?.abandon();
+      return undefined;
+    }
     try {
-      for (let attempt = 1; !signal.aborted; attempt++) {
+      for (let attempt = 1; !signal.aborted; ) {
         let client: pg.PoolClient | undefined;
         try {
           client = await connectUnlessAborted(pool, signal);
-          if (client === undefined) return undefined;
+          if (client === undefined) break;
           let outcome: WriteOutcome;
           try {
-            outcome = { inserted: await insertBatch(client, rows, method, statementTimeoutMs), rejected: [] };
+            outcome = { inserted: await insertBatch(client, rows, method, options), rejected: [] };
           } catch (error) {
             if (!isDataError(error)) throw error;
-            outcome = await insertEach(client, rows, statementTimeoutMs);
+            outcome = await insertEach(client, rows, options);
           }
           client.release();
           return outcome;
         } catch (error) {
+          if (error instanceof TurnLostError) {
+            // Not a failure: the previous batch rolled back; follow it as soon as it commits.
+            client?.release();
+            continue;
+          }
           client?.release(error instanceof Error ? error : true);
+          if (signal.aborted) break;
           onFailedAttempt(error);
-          await pause(retryDelay(attempt, retry), signal);
+          await pause(retryDelay(attempt++, retry), signal);
         }
       }
+      turn?.abandon();
       return undefined;
     } finally {
       this.#slots.release();

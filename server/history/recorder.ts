@@ -2,11 +2,14 @@ import type pg from "pg";
 import type { ReceivedMessage } from "@/server/whisper";
 import type { MessageSummary } from "@/server/services/types";
 import { BatchWriter } from "./batch-writer";
+import { historyDefaults } from "./defaults";
+import { Retention, type RetentionReport, type RetentionSettings } from "./retention";
 import { TopicWatch, type RecorderTopicStats, type WatchSettings } from "./topic-watch";
 import { pruneMinutes, type InsertMethod } from "./writer";
 
 export type { RecorderTopicStats } from "./topic-watch";
 
+/** Options of the Recorder; every default is in historyDefaults.recorder (defaults.ts) with its reason. */
 export interface RecorderOptions {
   /** Where rows go (search_path = the history schema; see server/db.ts createPool). Not closed by the recorder. */
   pool: pg.Pool;
@@ -14,31 +17,31 @@ export interface RecorderOptions {
   onRecorded?(topic: string, summaries: MessageSummary[]): void;
   /** Called for every problem the recorder survives (database down, a message that cannot be stored, …). */
   onError?(error: unknown, context: { topic: string; what: string }): void;
-  /** The shared subscription name: replicas with the same name split the traffic (default "whisper-recorder"). */
+  /** The shared subscription name: replicas with the same name split the traffic. */
   subscriptionName?: string;
-  /** Rows per insert (default 1000). */
+  /** Rows per insert. */
   batchSize?: number;
-  /** A partial batch is written this long after its oldest message arrived (default 50 ms). */
+  /** A partial batch is written this long after its oldest message arrived. */
   maxLatencyMs?: number;
-  /** Messages held per topic, unacked, before the subscription stops pulling (default 4 × batchSize). */
+  /** Messages held per topic, unacked, before the subscription stops pulling. */
   maxOutstanding?: number;
-  /** Data bytes held per topic before the recorder stops taking messages (default 64 MiB): the bound for large messages. */
+  /** Data bytes held per topic before the recorder stops taking messages: the bound for large messages. */
   maxHeldBytes?: number;
-  /** Batches of one topic being written at once; the next batch fills meanwhile (default 2). */
+  /** Batches of one topic being written at once; the next batch fills meanwhile. */
   maxInFlightBatches?: number;
-  /** Inserts in flight at once across topics (default 3). */
+  /** Inserts in flight at once across topics. */
   maxConcurrentWrites?: number;
-  /** An insert statement running longer than this is cancelled and retried (default 30 s). */
+  /** An insert statement running longer than this is cancelled and retried. */
   statementTimeoutMs?: number;
-  /** See InsertMethod (default "copy"). */
+  /** See InsertMethod. */
   method?: InsertMethod;
-  /** Backoff between retries while the database or the subscription fails (default 100 ms doubling to 5 s). */
+  /** Backoff between retries while the database or the subscription fails. */
   retryInitialDelayMs?: number;
   retryMaxDelayMs?: number;
-  /** How long close()/unwatch() wait for held batches to commit before nacking them (default 10 s). */
+  /** How long close()/unwatch() wait for held batches to commit before nacking them. */
   closeTimeoutMs?: number;
   /**
-   * Redelivery delay asked for when giving messages back on close (default 1 s). Not 0: a broker may hand an
+   * Redelivery delay asked for when giving messages back on close. Not 0: a broker may hand an
    * immediately nacked message straight back to the subscription being closed (JetStream's pending pulls),
    * where it would then wait out the whole ack deadline.
    */
@@ -47,6 +50,8 @@ export interface RecorderOptions {
   ackDeadlineMs?: number;
   /** The broker sequence of a delivery; the default is the core's `message.sequence` (JetStream's stream sequence). */
   sequenceOf?(message: ReceivedMessage): bigint | number | null | undefined;
+  /** Enforce retention in the background (retention.ts) with these settings; none when absent. */
+  retention?: RetentionSettings;
 }
 
 /**
@@ -72,8 +77,11 @@ export function recorderSubscriptionName(base: string, topic: string): string {
  *   message is acked only after the transaction holding its row committed (TopicWatch, BatchWriter); a
  *   database outage loses nothing the broker keeps: batches are retried with backoff until they commit;
  * - memory is bounded per topic (maxOutstanding deliveries, about maxHeldBytes of data);
- * - a message whose row Postgres refuses for its content (e.g. NUL in an attribute) is acked, counted as
- *   rejected and reported: retrying could never succeed;
+ * - a message history cannot store verbatim (storable.ts: NUL, unpaired surrogates, over-long keys) is
+ *   recorded with those values escaped and the extension `recorderror` saying so, counted as `escaped` and
+ *   reported; a row Postgres still refuses for its content is acked, counted as rejected and reported
+ *   (retrying could never succeed): nothing is dropped silently;
+ * - with `retention`, old rows are deleted in the background (Retention) while recording goes on;
  * - stats() tells per topic what is held, since when, and what is failing now, so the dashboard can say when
  *   recording is behind instead of stalling quietly.
  */
@@ -82,38 +90,44 @@ export class Recorder {
   readonly #settings: WatchSettings;
   readonly #writer: BatchWriter;
   readonly #watches = new Map<string, TopicWatch>();
+  readonly #retention: Retention | undefined;
   #closed = false;
   #lastPrune = 0;
 
   constructor(options: RecorderOptions) {
-    const batchSize = options.batchSize ?? 1000;
-    const maxOutstanding = options.maxOutstanding ?? batchSize * 4;
+    const d = historyDefaults.recorder;
+    const batchSize = options.batchSize ?? d.batchSize;
+    const maxOutstanding = options.maxOutstanding ?? batchSize * d.outstandingBatches;
     if (!(batchSize >= 1 && maxOutstanding >= batchSize)) {
       throw new RangeError("batchSize must be ≥ 1 and maxOutstanding ≥ batchSize");
     }
-    const retry = { initialDelayMs: options.retryInitialDelayMs ?? 100, maxDelayMs: options.retryMaxDelayMs ?? 5_000 };
+    const retry = { initialDelayMs: options.retryInitialDelayMs ?? d.retryInitialDelayMs, maxDelayMs: options.retryMaxDelayMs ?? d.retryMaxDelayMs };
     this.#options = options;
     this.#settings = {
-      subscriptionName: options.subscriptionName ?? "whisper-recorder",
+      subscriptionName: options.subscriptionName ?? d.subscriptionName,
       batchSize,
-      maxLatencyMs: options.maxLatencyMs ?? 50,
+      maxLatencyMs: options.maxLatencyMs ?? d.maxLatencyMs,
       maxOutstanding,
-      maxHeldBytes: options.maxHeldBytes ?? 64 * 1024 * 1024,
-      maxInFlightBatches: options.maxInFlightBatches ?? 2,
-      closeTimeoutMs: options.closeTimeoutMs ?? 10_000,
-      giveBackDelayMs: options.giveBackDelayMs ?? 1_000,
+      maxHeldBytes: options.maxHeldBytes ?? d.maxHeldBytes,
+      maxInFlightBatches: options.maxInFlightBatches ?? d.maxInFlightBatches,
+      closeTimeoutMs: options.closeTimeoutMs ?? d.closeTimeoutMs,
+      giveBackDelayMs: options.giveBackDelayMs ?? d.giveBackDelayMs,
       ackDeadlineMs: options.ackDeadlineMs,
       retry,
       sequenceOf: options.sequenceOf ?? defaultSequenceOf,
     };
     this.#writer = new BatchWriter({
       pool: options.pool,
-      method: options.method ?? "copy",
-      maxConcurrentWrites: options.maxConcurrentWrites ?? 3,
-      statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
+      method: options.method ?? d.method,
+      maxConcurrentWrites: options.maxConcurrentWrites ?? d.maxConcurrentWrites,
+      statementTimeoutMs: options.statementTimeoutMs ?? d.statementTimeoutMs,
       retry,
     });
     if (options.pool.listenerCount("error") === 0) options.pool.on("error", (e) => this.#report(e, "*", "idle connection"));
+    if (options.retention) {
+      this.#retention = new Retention(options.pool, options.retention, (e) => this.#report(e, "*", "retention"));
+      this.#retention.start();
+    }
   }
 
   /**
@@ -153,10 +167,16 @@ export class Recorder {
     await watch.stop();
   }
 
-  /** unwatch() for every topic. The pool stays open (it is the caller's). Idempotent. */
+  /** unwatch() for every topic and stops retention. The pool stays open (it is the caller's). Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#watches.keys()].map((t) => this.unwatch(t)));
+    await this.#retention?.stop();
+  }
+
+  /** Runs a retention pass now (undefined when the recorder enforces no retention). */
+  async enforceRetention(): Promise<RetentionReport | undefined> {
+    return this.#retention?.runOnce();
   }
 
   /** The topics being recorded. */
@@ -190,7 +210,7 @@ export class Recorder {
 
   #maybePrune(): void {
     const now = Date.now();
-    if (now - this.#lastPrune < 10 * 60_000) return;
+    if (now - this.#lastPrune < historyDefaults.recorder.pruneMinutesEveryMs) return;
     this.#lastPrune = now;
     pruneMinutes(this.#options.pool).catch((e) => this.#report(e, "*", "prune topic_minutes"));
   }

@@ -1,5 +1,6 @@
 import { Message, type Body, type ExtensionValue } from "@/server/whisper";
 import type { MessageSummary } from "@/server/services/types";
+import { storableForm } from "./storable";
 
 /** One `messages` row as the recorder writes it (column names in the comments). */
 export interface MessageRow {
@@ -23,6 +24,8 @@ export interface MessageRow {
   receivedAt: Date;
   /** Decimal string (bigint column). */
   sequence: string | null;
+  /** What was changed to make the message storable (storable.ts; also in the `recorderror` extension); empty when verbatim. */
+  changes: readonly string[];
 }
 
 /** The `messages` columns in the order copyText() writes them. */
@@ -61,28 +64,33 @@ export function splitBody(body: Body | undefined): { data: Uint8Array | null; da
   return { data: null, dataText: body, size: Buffer.byteLength(body, "utf8") };
 }
 
-/** The row for `message` received from `topic`. */
+/**
+ * The row for `message` received from `topic`: the message verbatim when history can store it, else its
+ * storable form (storable.ts: offending values escaped, `recorderror` saying so, `changes` listing it).
+ */
 export function messageRow(message: Message, topic: string, receivedAt: Date, sequence?: bigint | number | null): MessageRow {
-  const { data, dataText, size } = splitBody(message.body);
-  const replayOf = message.extensions.replayof;
+  const form = storableForm(message);
+  const { data, dataText, size } = splitBody(form.text ?? message.body);
+  const { orderingkey, replayof } = form.extensions;
   return {
-    id: message.id,
+    id: form.id,
     topic,
-    source: message.source,
-    type: message.type,
+    source: form.source,
+    type: form.type,
     specversion: message.specversion,
-    time: message.time,
-    subject: message.subject ?? null,
-    datacontenttype: message.datacontenttype ?? null,
-    dataschema: message.dataschema ?? null,
-    extensions: message.extensions,
+    time: form.time,
+    subject: form.subject ?? null,
+    datacontenttype: form.datacontenttype ?? null,
+    dataschema: form.dataschema ?? null,
+    extensions: form.extensions,
     data,
     dataText,
     size,
-    orderingKey: message.orderingKey ?? null,
-    replayOf: typeof replayOf === "string" ? replayOf : null,
+    orderingKey: typeof orderingkey === "string" && orderingkey.length > 0 ? orderingkey : null,
+    replayOf: typeof replayof === "string" ? replayof : null,
     receivedAt,
     sequence: sequence === undefined || sequence === null ? null : String(sequence),
+    changes: form.changes,
   };
 }
 

@@ -1,6 +1,7 @@
 import { openSubscription, type ReceivedMessage, type Subscription } from "@/server/whisper";
 import type { MessageSummary } from "@/server/services/types";
 import type { BatchWriter, WriteOutcome } from "./batch-writer";
+import { CommitTurn } from "./commit-turn";
 import { pause, retryDelay, type RetryTiming } from "./retry";
 import { messageRow, summaryOf, type MessageRow } from "./rows";
 
@@ -39,6 +40,8 @@ export interface RecorderTopicStats {
   duplicates: number;
   /** Messages that can never be stored (data errors); acked and reported. */
   rejected: number;
+  /** Rows recorded with changes because history cannot hold the message verbatim (storable.ts, `recorderror`). */
+  escaped: number;
   acked: number;
   nacked: number;
   /** Deliveries held now: waiting for a write or for their insert to commit. */
@@ -70,6 +73,7 @@ export function emptyStats(topic: string, url: string, startedAt = new Date()): 
     recorded: 0,
     duplicates: 0,
     rejected: 0,
+    escaped: 0,
     acked: 0,
     nacked: 0,
     held: 0,
@@ -86,7 +90,7 @@ export function emptyStats(topic: string, url: string, startedAt = new Date()): 
   };
 }
 
-type Held = { message: ReceivedMessage; row: MessageRow; arrivedAt: number };
+type Held = { message: ReceivedMessage; row: MessageRow; arrivedAt: number; sequence: number | bigint | null };
 type Failure = { what: "insert" | "subscription"; message: string };
 
 /**
@@ -95,6 +99,10 @@ type Failure = { what: "insert" | "subscription"; message: string };
  * Contract:
  * - pipelined: while up to maxInFlightBatches batches of this topic are being written, new deliveries keep
  *   arriving and form the next batch (full at batchSize, or due maxLatencyMs after its oldest delivery);
+ * - in order: rows of a batch are in delivery order (by broker sequence where every delivery has one), and
+ *   the batches of the topic commit in the order they were cut (commit-turn.ts), so the history's ingest
+ *   sequence follows the broker's order, while two of them are written at once (the next one's transaction
+ *   waits in Postgres for the topic lock the previous one holds);
  * - a delivery is acked only after the transaction holding its row committed; a batch is retried until it
  *   commits, or given back (nacked with giveBackDelayMs) when the watch stops and cannot wait any longer;
  * - bounded: the subscription holds at most maxOutstanding deliveries, and the watch stops taking messages
@@ -114,6 +122,9 @@ export class TopicWatch {
   #wakeIntake: (() => void) | undefined;
   #wakeStop: (() => void) | undefined;
   #loop: Promise<void> = Promise.resolve();
+  /** The commit turn of the last batch cut: the next batch commits after it. */
+  #lastTurn: CommitTurn | undefined;
+  #lastReceivedAt = 0;
   #failure: Failure | null = null;
   readonly #stats: RecorderTopicStats;
 
@@ -131,6 +142,7 @@ export class TopicWatch {
     for (const batch of this.#inFlight) oldest = Math.min(oldest, batch[0]?.arrivedAt ?? Infinity);
     return {
       ...this.#stats,
+      lastReceivedAt: this.#lastReceivedAt > 0 ? new Date(this.#lastReceivedAt).toISOString() : null,
       writesInFlight: this.#inFlight.size,
       oldestHeldAt: Number.isFinite(oldest) ? new Date(oldest).toISOString() : null,
       failing: this.#failure && `${this.#failure.what}: ${this.#failure.message}`,
@@ -209,8 +221,8 @@ export class TopicWatch {
     this.#stats.received++;
     this.#stats.held++;
     this.#stats.heldBytes += row.size;
-    this.#stats.lastReceivedAt = new Date(now).toISOString();
-    this.#queue.push({ message, row, arrivedAt: now });
+    this.#lastReceivedAt = now;
+    this.#queue.push({ message, row, arrivedAt: now, sequence: sequence ?? null });
     this.#pump();
   }
 
@@ -227,18 +239,21 @@ export class TopicWatch {
         this.#timer.unref?.();
         return;
       }
-      this.#write(this.#queue.splice(0, s.batchSize));
+      this.#write(inBrokerOrder(this.#queue.splice(0, s.batchSize)));
     }
   }
 
   #write(batch: Held[]): void {
     this.#inFlight.add(batch);
     const rows = batch.map((h) => h.row);
+    const onFailedAttempt = (error: unknown) => {
+      this.#stats.retries++;
+      this.#failed("insert", error);
+    };
+    const turn = new CommitTurn(this.#lastTurn);
+    this.#lastTurn = turn;
     void this.#context.writer
-      .write(rows, this.#giveUp.signal, (error) => {
-        this.#stats.retries++;
-        this.#failed("insert", error);
-      })
+      .write(rows, this.#giveUp.signal, onFailedAttempt, turn)
       .then((outcome) => (outcome ? this.#committed(batch, outcome) : this.#giveBack(batch)))
       .catch((error: unknown) => this.#context.report(error, "recording a batch"))
       .finally(() => {
@@ -257,10 +272,19 @@ export class TopicWatch {
     s.recorded += inserted.length;
     s.rejected += rejected.length;
     s.duplicates += batch.length - inserted.length - rejected.length;
+    const escaped = inserted.filter((r) => r.changes.length > 0);
+    s.escaped += escaped.length;
     s.lastCommitAt = new Date().toISOString();
     if (this.#failure?.what === "insert") this.#failure = null;
     for (const { row, error } of rejected) {
       this.#context.report(error, `message ${row.id} cannot be stored; it was acked without a history row`);
+    }
+    if (escaped.length > 0) {
+      const first = escaped[0]!;
+      this.#context.report(
+        new Error(`${escaped.length} message(s) recorded with changes, e.g. ${first.id}: ${first.changes.join("; ")}`),
+        "messages history cannot store verbatim (see their recorderror extension)",
+      );
     }
     if (inserted.length > 0) {
       try {
@@ -316,4 +340,15 @@ export class TopicWatch {
     await this.#subscription?.close().catch((error) => this.#context.report(error, "close subscription"));
     await this.#loop;
   }
+}
+
+/** `batch` sorted by broker sequence when every delivery has one and they are out of order; else as delivered. */
+function inBrokerOrder(batch: Held[]): Held[] {
+  let sorted = true;
+  for (let i = 0; i < batch.length; i++) {
+    const sequence = batch[i]!.sequence;
+    if (sequence === null) return batch;
+    if (i > 0 && sequence < batch[i - 1]!.sequence!) sorted = false;
+  }
+  return sorted ? batch : batch.sort((a, b) => (a.sequence! < b.sequence! ? -1 : a.sequence! > b.sequence! ? 1 : 0));
 }

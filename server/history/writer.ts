@@ -2,6 +2,8 @@ import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { TransactionTurn } from "./commit-turn";
+import { TurnLostError, WriteAbortedError } from "./errors";
 import { copyText, MESSAGE_COLUMNS, type MessageRow } from "./rows";
 
 /**
@@ -29,24 +31,47 @@ export function isDataError(error: unknown): boolean {
   return cls === "22" || cls === "23" || cls === "54";
 }
 
+/** How insertBatch/insertEach run their transactions. */
+export interface InsertOptions {
+  /** A statement running longer than this is cancelled by the server (the call rejects). */
+  statementTimeoutMs?: number;
+  /** The rows' COPY text when already built by copyText (built while the previous batch was written). */
+  text?: string;
+  /** The batch's place in its topic's commit order (commit-turn.ts); without one, the transaction just runs. */
+  turn?: TransactionTurn;
+  /** Aborts waiting for the turn (the call then rejects with WriteAbortedError, nothing written). */
+  signal?: AbortSignal;
+}
+
 /**
  * Writes `rows` in one transaction with the per-topic counters (topic_stats, topic_minutes), idempotent on
  * id. Resolves to the rows actually inserted (those whose id was new), in input order, after COMMIT.
- * Rejects, with nothing written, on any error; the client is left outside any transaction. A statement
- * that runs longer than `statementTimeoutMs` (when given) is cancelled by the server and rejects.
+ * Rejects, with nothing written, on any error; the client is left outside any transaction. A turn that is
+ * lost (the previous batch of the topic rolled back) rejects with TurnLostError.
+ *
+ * Arrival order: every row's ingest_seq is taken (column default, in input order) only after the transaction
+ * locked the topic_stats row of each of its topics (sorted, so two writers never deadlock on them), and that
+ * lock is held until COMMIT. Two transactions writing one topic are therefore serialised, and the later one
+ * takes its values after the earlier one committed or rolled back: per topic, ingest_seq increases in commit
+ * order, whichever replica or connection writes. With a turn, the batches of one watch also commit in the
+ * order they were cut (commit-turn.ts).
  */
 export async function insertBatch(
   client: pg.ClientBase,
   rows: readonly MessageRow[],
   method: InsertMethod,
-  statementTimeoutMs?: number,
+  options: InsertOptions = {},
 ): Promise<MessageRow[]> {
-  if (rows.length === 0) return [];
+  if (rows.length === 0) {
+    options.turn?.ended(true);
+    return [];
+  }
   if (method === "copy") {
     try {
-      return await inTransaction(client, statementTimeoutMs, async () => {
-        await copyInto(client, "messages", rows);
-        await updateCounters(client, rows);
+      return await inTransaction(client, options, async (begin, locked) => {
+        // One simple query, run in this order: BEGIN, the counters upsert (it takes the topic locks), then COPY
+        // (it takes the sequence values). No round trip waits between them; COPY starting means the locks are held.
+        await copyInto(client, "messages", rows, options.text, { before: `${begin}; ${countersInline(client, rows)}`, onStarted: locked });
         return [...rows];
       });
     } catch (error) {
@@ -56,8 +81,20 @@ export async function insertBatch(
     method = "staging";
   }
   const how = method;
-  return inTransaction(client, statementTimeoutMs, async () => {
-    const insertedIds = how === "staging" ? await insertViaStaging(client, rows) : await insertViaUnnest(client, rows);
+  return inTransaction(client, options, async (begin, locked) => {
+    await client.query(begin);
+    let insertedIds: Set<string>;
+    if (how === "staging") {
+      await ensureStaging(client);
+      await copyInto(client, STAGING, rows, options.text);
+      await lockTopics(client, rows);
+      locked();
+      insertedIds = await insertFromStaging(client);
+    } else {
+      await lockTopics(client, rows);
+      locked();
+      insertedIds = await insertViaUnnest(client, rows);
+    }
     const inserted = insertedIds.size === rows.length ? [...rows] : rows.filter((r) => insertedIds.has(r.id));
     await updateCounters(client, inserted);
     return inserted;
@@ -67,14 +104,17 @@ export async function insertBatch(
 /**
  * Like insertBatch but row by row inside one transaction (a savepoint each), for a batch that failed with
  * a data error: rows that fail with a data error are returned as `rejected` and not written; any other
- * error rejects the whole call with nothing written.
+ * error rejects the whole call with nothing written. Takes the topic locks first, like insertBatch.
  */
 export async function insertEach(
   client: pg.ClientBase,
   rows: readonly MessageRow[],
-  statementTimeoutMs?: number,
+  options: InsertOptions = {},
 ): Promise<{ inserted: MessageRow[]; rejected: { row: MessageRow; error: unknown }[] }> {
-  return inTransaction(client, statementTimeoutMs, async () => {
+  return inTransaction(client, options, async (begin, locked) => {
+    await client.query(begin);
+    await lockTopics(client, rows);
+    locked();
     const inserted: MessageRow[] = [];
     const rejected: { row: MessageRow; error: unknown }[] = [];
     for (const row of rows) {
@@ -94,44 +134,102 @@ export async function insertEach(
   });
 }
 
-async function inTransaction<T>(client: pg.ClientBase, statementTimeoutMs: number | undefined, work: () => Promise<T>): Promise<T> {
-  await client.query("BEGIN");
+/**
+ * Runs `work` in a transaction, following `turn`: `work` starts only once the turn is ready, runs `begin` (BEGIN
+ * and the statement timeout, as one simple query or in front of its first statement) first, and calls locked()
+ * once it holds the topic locks; COMMIT follows only if the turn allows it (else TurnLostError). Any failure
+ * rolls back and tells the turn. One statement at a time on the connection (pg 9 drops queued queries).
+ */
+async function inTransaction<T>(
+  client: pg.ClientBase,
+  options: InsertOptions,
+  work: (begin: string, locked: () => void) => Promise<T>,
+): Promise<T> {
+  const { statementTimeoutMs, turn, signal } = options;
+  const ticket = turn ? await turn.ready(signal ?? new AbortController().signal) : undefined;
+  if (turn && ticket === undefined) throw new WriteAbortedError();
+  const begin = statementTimeoutMs === undefined ? "BEGIN" : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.round(statementTimeoutMs))}`;
   try {
-    if (statementTimeoutMs !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(statementTimeoutMs))}`);
-    const result = await work();
+    const result = await work(begin, () => turn?.locked());
+    if (turn && ticket && !(await turn.mayCommit(ticket))) throw new TurnLostError();
     await client.query("COMMIT");
+    turn?.ended(true);
     return result;
   } catch (error) {
+    turn?.ended(false);
+    hasStaging.delete(client); // a staging table created in this transaction is gone (IF NOT EXISTS redoes it cheaply)
     // A broken connection cannot roll back; the caller discards it (release(error)) and the server aborts.
     await client.query("ROLLBACK").catch(() => {});
     throw error;
   }
 }
 
-/** COPY `rows` (text format) into `table`, columns as MESSAGE_COLUMNS. */
-export async function copyInto(client: pg.ClientBase, table: string, rows: readonly MessageRow[]): Promise<void> {
-  const stream = client.query(copyFrom(`COPY ${table} (${COLUMN_LIST}) FROM STDIN`));
-  await pipeline(Readable.from([copyText(rows)]), stream);
+/**
+ * Locks the topic_stats row of each topic of `rows` until the transaction ends (creating missing rows), in
+ * topic order. Two statements, so the lock is taken with a fresh snapshot: a row another writer created and
+ * committed meanwhile is seen and locked (a new topic's row is what its first writers wait on).
+ */
+async function lockTopics(client: pg.ClientBase, rows: readonly MessageRow[]): Promise<void> {
+  const topics = [...new Set(rows.map((r) => r.topic))].sort();
+  await client.query("INSERT INTO topic_stats (topic) SELECT t FROM unnest($1::text[]) AS t ORDER BY t ON CONFLICT (topic) DO NOTHING", [topics]);
+  await client.query("SELECT 1 FROM topic_stats WHERE topic = ANY($1::text[]) ORDER BY topic FOR UPDATE", [topics]);
 }
 
-async function insertViaStaging(client: pg.ClientBase, rows: readonly MessageRow[]): Promise<Set<string>> {
-  if (!hasStaging.has(client)) {
-    // ON COMMIT DELETE ROWS empties it at every commit, so each batch starts clean.
-    await client.query(
-      `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} (LIKE messages INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`,
-    );
-    hasStaging.add(client);
+/**
+ * COPY `rows` (text format; `text` when already built by copyText) into `table`, columns as MESSAGE_COLUMNS.
+ * `before`: statements sent in the same simple query ahead of the COPY; `onStarted` is called when the
+ * server starts taking the data, i.e. once those statements completed.
+ */
+export async function copyInto(
+  client: pg.ClientBase,
+  table: string,
+  rows: readonly MessageRow[],
+  text?: string,
+  { before, onStarted }: { before?: string; onStarted?: () => void } = {},
+): Promise<void> {
+  const query = copyFrom(`${before ? `${before}; ` : ""}COPY ${table} (${COLUMN_LIST}) FROM STDIN`);
+  if (onStarted) {
+    // pg-copy-streams' handler of the server's CopyInResponse (sent once every statement before the COPY ran);
+    // not in its type declarations.
+    const hooked = query as unknown as { handleCopyInResponse(connection: unknown): void };
+    const handle = hooked.handleCopyInResponse.bind(query);
+    hooked.handleCopyInResponse = (connection) => {
+      onStarted();
+      handle(connection);
+    };
   }
-  await copyInto(client, STAGING, rows);
+  const stream = client.query(query);
+  await pipeline(Readable.from([text ?? copyText(rows)]), stream);
+}
+
+/**
+ * The per-session staging table: the message columns without constraints or defaults (no ingest_seq is
+ * taken there), plus the COPY order; ON COMMIT DELETE ROWS empties it at every commit.
+ */
+async function ensureStaging(client: pg.ClientBase): Promise<void> {
+  if (hasStaging.has(client)) return;
+  await client.query(
+    `CREATE TEMP TABLE IF NOT EXISTS ${STAGING} ON COMMIT DELETE ROWS AS SELECT ${COLUMN_LIST} FROM messages WITH NO DATA;
+     ALTER TABLE ${STAGING} ADD COLUMN IF NOT EXISTS ord bigint GENERATED ALWAYS AS IDENTITY`,
+  );
+  hasStaging.add(client);
+}
+
+/** Moves the staged rows into messages in COPY order (taking ingest_seq values), skipping ids already there. */
+async function insertFromStaging(client: pg.ClientBase): Promise<Set<string>> {
   const result = await client.query<{ id: string }>(
-    `INSERT INTO messages (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM ${STAGING} ON CONFLICT (id) DO NOTHING RETURNING id`,
+    `INSERT INTO messages (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM ${STAGING} ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id`,
   );
   return new Set(result.rows.map((r) => r.id));
 }
 
+// WITH ORDINALITY … ORDER BY: rows are inserted (and take ingest_seq values) in array order.
 const UNNEST_SQL = `INSERT INTO messages (${COLUMN_LIST})
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-    $9::text[], $10::jsonb[], $11::bytea[], $12::text[], $13::int[], $14::text[], $15::text[], $16::timestamptz[], $17::bigint[])
+  SELECT ${MESSAGE_COLUMNS.map((_, i) => `c${i}`).join(", ")}
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+      $9::text[], $10::jsonb[], $11::bytea[], $12::text[], $13::int[], $14::text[], $15::text[], $16::timestamptz[], $17::bigint[])
+      WITH ORDINALITY AS u(${MESSAGE_COLUMNS.map((_, i) => `c${i}`).join(", ")}, ord)
+   ORDER BY ord
   ON CONFLICT (id) DO NOTHING RETURNING id`;
 
 async function insertViaUnnest(client: pg.ClientBase, rows: readonly MessageRow[]): Promise<Set<string>> {
@@ -164,19 +262,40 @@ async function insertViaUnnest(client: pg.ClientBase, rows: readonly MessageRow[
 }
 
 const COUNTERS_SQL = `WITH totals AS (
-    INSERT INTO topic_stats (topic, message_count, last_message_at)
-    SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[])
+    INSERT INTO topic_stats (topic, message_count, row_count, last_message_at)
+    SELECT t, n, n, at FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(t, n, at) ORDER BY t
     ON CONFLICT (topic) DO UPDATE SET
       message_count = topic_stats.message_count + EXCLUDED.message_count,
+      row_count = topic_stats.row_count + EXCLUDED.row_count,
       last_message_at = GREATEST(topic_stats.last_message_at, EXCLUDED.last_message_at)
   )
   INSERT INTO topic_minutes (topic, minute, count)
   SELECT * FROM unnest($4::text[], $5::timestamptz[], $6::int[])
   ON CONFLICT (topic, minute) DO UPDATE SET count = topic_minutes.count + EXCLUDED.count`;
 
-/** Adds the inserted rows to the per-topic totals and per-minute counts (keys sorted: no lock-order deadlocks). */
+type CounterParams = [string[], number[], Date[], string[], Date[], number[]];
+
+/**
+ * Adds the rows to the per-topic totals and per-minute counts (keys sorted: no lock-order deadlocks). The
+ * topic_stats upsert locks each topic's row until the transaction ends (the order contract of insertBatch).
+ */
 async function updateCounters(client: pg.ClientBase, rows: readonly MessageRow[]): Promise<void> {
   if (rows.length === 0) return;
+  await client.query(COUNTERS_SQL, counterParams(rows));
+}
+
+/** COUNTERS_SQL with its parameters written inline (escaped), for a simple query that carries more statements. */
+function countersInline(client: pg.ClientBase, rows: readonly MessageRow[]): string {
+  const [topics, counts, lasts, minuteTopics, minutes, minuteCounts] = counterParams(rows);
+  const texts = (values: string[]) => `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(",")}]`;
+  const numbers = (values: number[]) => `ARRAY[${values.map((v) => String(Math.trunc(v))).join(",")}]`;
+  const times = (values: Date[]) => texts(values.map((d) => d.toISOString()));
+  const inline = [texts(topics), numbers(counts), times(lasts), texts(minuteTopics), times(minutes), numbers(minuteCounts)];
+  return COUNTERS_SQL.replace(/\$([1-6])/g, (_, n: string) => inline[Number(n) - 1]!);
+}
+
+/** COUNTERS_SQL's parameters for `rows`: totals per topic and counts per (topic, minute), keys sorted. */
+function counterParams(rows: readonly MessageRow[]): CounterParams {
   const totals = new Map<string, { count: number; last: number }>();
   const minutes = new Map<string, number>();
   for (const r of rows) {
@@ -191,14 +310,14 @@ async function updateCounters(client: pg.ClientBase, rows: readonly MessageRow[]
   }
   const topics = [...totals.keys()].sort();
   const minuteKeys = [...minutes.keys()].sort();
-  await client.query(COUNTERS_SQL, [
+  return [
     topics,
     topics.map((t) => totals.get(t)!.count),
     topics.map((t) => new Date(totals.get(t)!.last)),
     minuteKeys.map((k) => k.slice(0, k.indexOf("\u0000"))),
     minuteKeys.map((k) => new Date(Number(k.slice(k.indexOf("\u0000") + 1)))),
     minuteKeys.map((k) => minutes.get(k)!),
-  ]);
+  ];
 }
 
 /** Deletes per-minute counts older than `keepMinutes` (the sparkline needs 30). */

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { audit, browseAudit } from "@/server/services/audit";
-import { listTopics } from "@/server/services/topics";
+import { listTopics, setTopicRetention } from "@/server/services/topics";
 import { browseMessages, getMessage } from "@/server/services/messages";
 import { replayMessage } from "@/server/services/replay";
 import { listStalled } from "@/server/services/ordering";
@@ -11,7 +11,7 @@ import { redactUrl } from "../redact";
 import { currentRuntime, describe, getRuntime, type PublishOutcome } from "../runtime";
 import type { Actor } from "./auth";
 import { notFound, problem } from "./problem";
-import type { auditQuery, createTopicBody, messagesQuery, replayBody, shapes } from "../contract";
+import type { auditQuery, createTopicBody, messagesQuery, replayBody, shapes, updateTopicBody } from "../contract";
 
 type Health = z.output<typeof shapes.Health>;
 
@@ -23,7 +23,7 @@ type Health = z.output<typeof shapes.Health>;
 /** Topics from the database with the runtime's state (paused keys in the core, the failure toggle). */
 export async function topicSummaries(): Promise<TopicSummary[]> {
   const runtime = await getRuntime();
-  const topics = await listTopics();
+  const topics = await listTopics(runtime.config.retention.defaults);
   return topics.map((t) => {
     const state = runtime.topicState(t.name);
     return {
@@ -39,9 +39,19 @@ export async function topicSummaries(): Promise<TopicSummary[]> {
 export async function createTopic(input: z.output<typeof createTopicBody>, actor: Actor): Promise<TopicSummary> {
   const runtime = await getRuntime();
   await runtime.addTopic(input.name, input.ordering ?? false, actor.name);
+  if (input.retention) await setTopicRetention(input.name, input.retention, actor.name);
   const created = (await topicSummaries()).find((t) => t.name === input.name);
   if (!created) throw problem("internal", `topic ${input.name} was created but cannot be listed`);
   return created;
+}
+
+/** Changes what a topic's history keeps (its retention); the summary after the change. */
+export async function updateTopic(name: string, input: z.output<typeof updateTopicBody>, actor: Actor): Promise<TopicSummary> {
+  await getRuntime();
+  await setTopicRetention(name, input.retention, actor.name);
+  const updated = (await topicSummaries()).find((t) => t.name === name);
+  if (!updated) throw notFound(`topic ${name} not found`);
+  return updated;
 }
 
 export async function removeTopic(name: string, actor: Actor): Promise<void> {

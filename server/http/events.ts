@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { wire, type Message } from "@/server/whisper";
+import { storableProblems } from "@/server/history/storable";
 import { decodeUtf8, jsonDepthExceeds, parseJsonText } from "./body";
 import { httpDefaults } from "./defaults";
 import { getConfig } from "../config";
@@ -14,8 +15,11 @@ import { repeatedHeaders } from "./stamp";
  * - modes: batch (`application/cloudevents-batch+json`), structured (`application/cloudevents+json`), binary
  *   (`ce-*` headers, the body is the data); anything else is a 415;
  * - JSON is decoded strictly (invalid UTF-8, nesting deeper than httpDefaults.maxJsonDepth: 400);
- * - `time` is an RFC 3339 timestamp, `data_base64` canonical base64, a `ce-*` header appears once, no
- *   attribute holds NUL (PostgreSQL cannot store it);
+ * - `time` is an RFC 3339 timestamp, `data_base64` canonical base64, a `ce-*` header appears once;
+ * - nothing is answered "published" that history cannot hold: every event meets history's rule (one rule,
+ *   server/history/storable.ts, applied by the recorder too: no NUL or unpaired surrogate in any attribute,
+ *   extension or text data, id/type/orderingkey at most 1,024 bytes of UTF-8); a 400 names each offending field
+ *   of every event of the request;
  * - each event's structured encoding is at most `maxEventBytes` (413), a batch at most
  *   httpDefaults.maxBatchEvents events (413).
  */
@@ -86,18 +90,19 @@ function decoded<T>(path: string, decode: () => T): T {
   }
 }
 
-/** Checks a decoded message's attributes: RFC 3339 time, no NUL anywhere. */
-function checkAttributes(message: Message, attributePath: (name: string) => string): void {
-  if (!isRfc3339(message.time)) {
-    throw badRequest(`${attributePath("time")} ${RFC3339_MESSAGE}`, [{ path: attributePath("time"), message: RFC3339_MESSAGE }]);
-  }
-  for (const [name, value] of Object.entries(message.attributes())) {
-    if (typeof value === "string" && value.includes("\u0000")) {
-      throw badRequest(`${attributePath(name)} must not contain NUL (U+0000)`, [
-        { path: attributePath(name), message: "must not contain NUL (U+0000)" },
-      ]);
-    }
-  }
+/**
+ * What is wrong with a decoded message's attributes and data: `time` not RFC 3339, anything history cannot
+ * store (storableProblems). `pathOf` names an attribute ("data" for the data) as the request carried it.
+ */
+function attributeErrors(message: Message, pathOf: (name: string) => string): FieldError[] {
+  const errors: FieldError[] = isRfc3339(message.time) ? [] : [{ path: pathOf("time"), message: RFC3339_MESSAGE }];
+  for (const p of storableProblems(message)) errors.push({ path: pathOf(p.field), message: p.message });
+  return errors;
+}
+
+/** Throws one 400 naming every field of `errors`, if any. */
+function refuse(errors: FieldError[]): void {
+  if (errors.length > 0) throw badRequest(errors.map((e) => `${e.path} ${e.message}`).join("; "), errors);
 }
 
 export interface DecodeOptions {
@@ -125,18 +130,20 @@ export function decodeEvents(
     if (value.length > httpDefaults.maxBatchEvents) {
       throw problem("too_large", `a batch holds at most ${httpDefaults.maxBatchEvents} events, got ${value.length}`);
     }
+    const errors: FieldError[] = [];
     messages = value.map((item: unknown, i) => {
       const path = `body[${i}]`;
       checkEnvelope(item, path);
       const message = decoded(path, () => wire.fromStructured(item));
-      checkAttributes(message, (name) => `${path}.${name}`);
+      errors.push(...attributeErrors(message, (name) => `${path}.${name}`));
       return message;
     });
+    refuse(errors);
   } else if (wire.isStructured(contentType)) {
     const value = parseJsonText(decodeUtf8(body));
     checkEnvelope(value, "body");
     const message = decoded("body", () => wire.fromStructured(value));
-    checkAttributes(message, (name) => `body.${name}`);
+    refuse(attributeErrors(message, (name) => `body.${name}`));
     messages = [message];
   } else if (wire.hasBinaryHeaders((name) => request.headers.get(name))) {
     messages = [decodeBinary(request, body, options.repeatedHeaders)];
@@ -177,6 +184,6 @@ function decodeBinary(request: Request, body: Uint8Array, repeated: readonly str
     }
   }
   const message = decoded("headers", () => wire.fromBinary(request.headers.entries(), body.byteLength > 0 ? body : undefined));
-  checkAttributes(message, (name) => (name === "datacontenttype" ? "header content-type" : `header ce-${name}`));
+  refuse(attributeErrors(message, (name) => (name === "data" ? "body" : name === "datacontenttype" ? "header content-type" : `header ce-${name}`)));
   return message;
 }

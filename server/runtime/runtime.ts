@@ -71,6 +71,7 @@ export class Runtime {
     this.#recorder = new Recorder({
       pool,
       method: config.recorderInsert,
+      retention: config.retention,
       onRecorded: (topic: string, summaries: MessageSummary[]) => {
         this.metrics.recorded(topic, summaries);
         this.hub.publish(summaries);

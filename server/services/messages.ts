@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { db } from "@/server/db";
+import { storableIdSchema } from "@/server/history/storable";
 import { InvalidInputError, parseInput } from "./errors";
 import type { BrowseFilter, MessageDetail, MessageSummary } from "./types";
 
@@ -40,13 +41,14 @@ type SummaryRecord = {
 };
 
 /**
- * One page of recorded messages, newest first (received_at, then id, descending), filtered by every given
- * field: topic/type/source/subject/orderingKey exactly, from ≤ received_at < to, and q as a case-insensitive
+ * One page of recorded messages, newest first in arrival order (ingest_seq descending: per topic the order
+ * the broker delivered them, never an accident of equal timestamps), filtered by every given field:
+ * topic/type/source/subject/orderingKey exactly, from ≤ received_at < to, and q as a case-insensitive
  * substring of JSON or text data.
  *
- * Keyset pagination: nextCursor encodes the last row's (receivedAt, id); the next page is the rows strictly
- * after it in that order, so rows recorded meanwhile (newer, hence before page one) never shift or repeat
- * later pages. nextCursor is null on the last page. Throws InvalidInputError for a bad filter or cursor.
+ * Keyset pagination: nextCursor encodes the last row's ingest_seq; the next page is the rows strictly
+ * before it, so rows recorded meanwhile (newer, hence before page one) never shift or repeat later pages.
+ * nextCursor is null on the last page. Throws InvalidInputError for a bad filter or cursor.
  */
 export async function browseMessages(filter: BrowseFilter): Promise<{ items: MessageSummary[]; nextCursor: string | null }> {
   const f = parseInput(browseFilterSchema, filter ?? {}, "message filter");
@@ -65,21 +67,18 @@ export async function browseMessages(filter: BrowseFilter): Promise<{ items: Mes
   if (f.from !== undefined) where.push(`received_at >= ${param(new Date(f.from))}`);
   if (f.to !== undefined) where.push(`received_at < ${param(new Date(f.to))}`);
   if (f.q !== undefined) where.push(`data_text ILIKE ${param(`%${f.q.replace(/[\\%_]/g, "\\$&")}%`)}`);
-  if (f.cursor !== undefined) {
-    const { receivedAt, id } = decodeCursor(f.cursor);
-    where.push(`(received_at, id) < (${param(receivedAt)}, ${param(id)})`);
-  }
+  if (f.cursor !== undefined) where.push(`ingest_seq < ${param(decodeCursor(f.cursor))}`);
   const sql =
-    `SELECT ${SUMMARY_COLUMNS} FROM messages` +
+    `SELECT ${SUMMARY_COLUMNS}, ingest_seq FROM messages` +
     (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") +
-    ` ORDER BY received_at DESC, id DESC LIMIT ${param(limit + 1)}`;
-  const { rows } = await db().pool.query<SummaryRecord>(sql, params);
+    ` ORDER BY ingest_seq DESC LIMIT ${param(limit + 1)}`;
+  const { rows } = await db().pool.query<SummaryRecord & { ingest_seq: string }>(sql, params);
   const more = rows.length > limit;
   const page = more ? rows.slice(0, limit) : rows;
   const last = page[page.length - 1];
   return {
     items: page.map(summary),
-    nextCursor: more && last ? encodeCursor(last.received_at, last.id) : null,
+    nextCursor: more && last ? encodeCursor(last.ingest_seq) : null,
   };
 }
 
@@ -95,7 +94,7 @@ type DetailRecord = SummaryRecord & {
 
 /** Everything recorded about message `id`, or null if it was never recorded. */
 export async function getMessage(id: string): Promise<MessageDetail | null> {
-  const messageId = parseInput(z.string().min(1).max(1000), id, "message id");
+  const messageId = parseInput(storableIdSchema, id, "message id");
   const { rows } = await db().pool.query<DetailRecord>(
     `SELECT ${SUMMARY_COLUMNS}, specversion, datacontenttype, dataschema, extensions, data, data_text, sequence
        FROM messages WHERE id = $1`,
@@ -141,27 +140,16 @@ function isJson(ctype: string | null): boolean {
   return base === "application/json" || base === "text/json" || base.endsWith("+json");
 }
 
-/** Opaque cursor: base64url of JSON [receivedAt ISO, id]. */
-export function encodeCursor(receivedAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([receivedAt.toISOString(), id])).toString("base64url");
+/** Opaque cursor: base64url of "s" and the last row's ingest_seq (decimal). */
+export function encodeCursor(ingestSeq: string | bigint): string {
+  return Buffer.from(`s${ingestSeq}`).toString("base64url");
 }
 
-export function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === "string" &&
-      typeof value[1] === "string" &&
-      !value[1].includes("\u0000")
-    ) {
-      const receivedAt = new Date(value[0]);
-      if (!Number.isNaN(receivedAt.getTime())) return { receivedAt, id: value[1] };
-    }
-  } catch {
-    // fall through
-  }
+/** The ingest_seq (decimal string) of a cursor from encodeCursor; InvalidInputError for anything else. */
+export function decodeCursor(cursor: string): string {
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const match = /^s([1-9]\d{0,18})$/.exec(text);
+  if (match && BigInt(match[1]!) <= 9223372036854775807n) return match[1]!;
   throw new InvalidInputError("invalid message filter: cursor is not a cursor returned by this API", [
     { path: "cursor", message: "not a cursor returned by this API" },
   ]);

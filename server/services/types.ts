@@ -13,8 +13,17 @@ export type StalledMessageInfo = Shape<"StalledMessageInfo">;
 export type StalledEntry = Shape<"StalledEntry">;
 export type ResendResult = Shape<"ResendResult">;
 export type AuditEntry = Shape<"AuditEntry">;
+export type TopicRetention = Shape<"TopicRetention">;
+export type RetentionSetting = Shape<"RetentionSetting">;
 
-export type TopicRow = { name: string; url: string; ordering: boolean; createdAt: string; updatedAt: string };
+export type TopicRow = {
+  name: string;
+  url: string;
+  ordering: boolean;
+  retention: RetentionSetting;
+  createdAt: string;
+  updatedAt: string;
+};
 
 export type BrowseFilter = {
   topic?: string;
