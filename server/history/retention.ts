@@ -47,14 +47,14 @@ export const defaultRetentionSettings: RetentionSettings = {
 };
 
 /** One pass at a time across replicas sharing the database (a session advisory lock; the number is arbitrary). */
-const PASS_LOCK = 0x77686973; // "whis"
+export const RETENTION_LOCK = 0x77686973; // "whis"
 
 // Each statement deletes one batch and lowers topic_stats.row_count by as much, in one short transaction: the
 // rows are picked by an index ((topic, received_at) or (topic, ingest_seq)) and deleted by ctid (rows are never
 // updated, so a ctid names the row the subquery saw). topic_stats is locked last, for the instant of the UPDATE.
 const DELETE_OLD = `WITH gone AS (
     DELETE FROM messages WHERE ctid = ANY (ARRAY(
-      SELECT ctid FROM messages WHERE topic = $1 AND received_at < now() - make_interval(secs => $2) ORDER BY received_at LIMIT $3))
+      SELECT ctid FROM messages WHERE topic = $1 AND received_at < $2 ORDER BY received_at LIMIT $3))
     RETURNING 1
   )
   UPDATE topic_stats SET row_count = row_count - (SELECT count(*) FROM gone) WHERE topic = $1
@@ -87,9 +87,11 @@ const DELETE_STALLS = `DELETE FROM stalls WHERE id = ANY (ARRAY(
  *   the writer's per-topic lock (topic_stats row) is taken only for the instant of the counter update, so
  *   ingest goes on while a pass runs (docs/history.md has the measurements behind this choice);
  * - deletes only what a limit excludes: by age the rows with received_at before now() − maxAge (database
- *   clock); by count the oldest rows by ingest_seq beyond maxRows, counted from topic_stats.row_count at the
- *   time of each batch, so rows committed meanwhile are never the ones deleted and a pass racing another never
+ *   clock at the start of the topic's turn); by count the oldest rows by ingest_seq beyond maxRows, counted
+ *   from topic_stats.row_count, so rows committed meanwhile are never the ones deleted and a pass never
  *   deletes below the limit;
+ * - bounded: a pass deletes at most what exceeded the limits when it reached the topic (rows arriving
+ *   meanwhile are the next pass's), so it ends however fast ingest runs;
  * - one pass at a time across replicas (a session advisory lock; a replica finding it taken skips the pass);
  * - never throws from the timer: a failed pass is reported to `onError` and the next one retries.
  */
@@ -136,14 +138,14 @@ export class Retention {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     try {
-      const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [PASS_LOCK]);
+      const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [RETENTION_LOCK]);
       if (!rows[0]?.locked) return report;
       report.ran = true;
       try {
         await this.#messages(client, report);
         await this.#auditAndStalls(client, report);
       } finally {
-        await client.query("SELECT pg_advisory_unlock($1)", [PASS_LOCK]);
+        await client.query("SELECT pg_advisory_unlock($1)", [RETENTION_LOCK]);
       }
       return report;
     } catch (error) {
@@ -167,20 +169,23 @@ export class Retention {
       const limits = effectiveLimits({ maxAgeSeconds: t.retention_max_age_seconds, maxRows: t.retention_max_rows }, defaults);
       let deleted = 0;
       if (limits.maxAgeSeconds !== null) {
+        const { rows } = await client.query<{ cutoff: Date }>("SELECT now() - make_interval(secs => $1) AS cutoff", [limits.maxAgeSeconds]);
+        const cutoff = rows[0]!.cutoff;
         for (let n = batchRows; n === batchRows && !this.#stopped; ) {
-          n = await deleteBatch(client, DELETE_OLD, [t.topic, limits.maxAgeSeconds, batchRows]);
+          n = await deleteBatch(client, DELETE_OLD, [t.topic, cutoff, batchRows]);
           deleted += n;
         }
       }
       if (limits.maxRows !== null) {
-        for (;;) {
-          if (this.#stopped) break;
-          const { rows } = await client.query<{ row_count: string }>("SELECT row_count::text AS row_count FROM topic_stats WHERE topic = $1", [t.topic]);
-          const excess = Number(rows[0]?.row_count ?? 0) - limits.maxRows;
+        // What exceeds the limit now; each batch re-reads the count, so it never deletes below the limit.
+        let budget = (await rowCount(client, t.topic)) - limits.maxRows;
+        while (budget > 0 && !this.#stopped) {
+          const excess = Math.min(budget, (await rowCount(client, t.topic)) - limits.maxRows);
           if (excess <= 0) break;
           const n = await deleteBatch(client, DELETE_OLDEST, [t.topic, Math.min(excess, batchRows)]);
-          deleted += n;
           if (n === 0) break;
+          deleted += n;
+          budget -= n;
         }
       }
       if (deleted > 0) report.messages[t.topic] = deleted;
@@ -200,6 +205,11 @@ export class Retention {
       report.stalls += n;
     }
   }
+}
+
+async function rowCount(client: pg.PoolClient, topic: string): Promise<number> {
+  const { rows } = await client.query<{ n: string }>("SELECT row_count AS n FROM topic_stats WHERE topic = $1", [topic]);
+  return Number(rows[0]?.n ?? 0);
 }
 
 async function deleteBatch(client: pg.PoolClient, sql: string, params: unknown[]): Promise<number> {
