@@ -277,8 +277,8 @@ async function fillForBrowse(pool: pg.Pool): Promise<void> {
   const loaded = performance.now();
   await pool.query("SELECT setval('messages_ingest_seq_seq', $1::bigint)", [BROWSE_ROWS]);
   await pool.query(
-    `INSERT INTO topic_stats (topic, message_count, row_count, last_message_at)
-     SELECT topic, count(*), count(*), max(received_at) FROM messages GROUP BY topic`,
+    `INSERT INTO topic_stats (topic, message_count, row_count, last_message_at, oldest_message_at)
+     SELECT topic, count(*), count(*), max(received_at), min(received_at) FROM messages GROUP BY topic`,
   );
   await pool.query("VACUUM ANALYZE messages");
   log(

@@ -188,7 +188,10 @@ export class Retention {
           budget -= n;
         }
       }
-      if (deleted > 0) report.messages[t.topic] = deleted;
+      if (deleted > 0) {
+        report.messages[t.topic] = deleted;
+        await refreshOldest(client, t.topic);
+      }
       if (this.#stopped) return;
     }
   }
@@ -204,6 +207,22 @@ export class Retention {
       n = (await client.query(DELETE_STALLS, [auditDays, batchRows])).rowCount ?? 0;
       report.stalls += n;
     }
+  }
+}
+
+/**
+ * topic_stats.oldest_message_at after deletes: the topic's row is locked first (waiting for a writer holding
+ * it), so the minimum, read by the next statement, includes every row committed before.
+ */
+async function refreshOldest(client: pg.PoolClient, topic: string): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    await client.query("SELECT 1 FROM topic_stats WHERE topic = $1 FOR UPDATE", [topic]);
+    await client.query("UPDATE topic_stats SET oldest_message_at = (SELECT min(received_at) FROM messages WHERE topic = $1) WHERE topic = $1", [topic]);
+    await client.query("COMMIT");
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
   }
 }
 

@@ -262,18 +262,19 @@ async function insertViaUnnest(client: pg.ClientBase, rows: readonly MessageRow[
 }
 
 const COUNTERS_SQL = `WITH totals AS (
-    INSERT INTO topic_stats (topic, message_count, row_count, last_message_at)
-    SELECT t, n, n, at FROM unnest($1::text[], $2::bigint[], $3::timestamptz[]) AS u(t, n, at) ORDER BY t
+    INSERT INTO topic_stats (topic, message_count, row_count, last_message_at, oldest_message_at)
+    SELECT t, n, n, at, first FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::timestamptz[]) AS u(t, n, at, first) ORDER BY t
     ON CONFLICT (topic) DO UPDATE SET
       message_count = topic_stats.message_count + EXCLUDED.message_count,
       row_count = topic_stats.row_count + EXCLUDED.row_count,
-      last_message_at = GREATEST(topic_stats.last_message_at, EXCLUDED.last_message_at)
+      last_message_at = GREATEST(topic_stats.last_message_at, EXCLUDED.last_message_at),
+      oldest_message_at = LEAST(topic_stats.oldest_message_at, EXCLUDED.oldest_message_at)
   )
   INSERT INTO topic_minutes (topic, minute, count)
-  SELECT * FROM unnest($4::text[], $5::timestamptz[], $6::int[])
+  SELECT * FROM unnest($5::text[], $6::timestamptz[], $7::int[])
   ON CONFLICT (topic, minute) DO UPDATE SET count = topic_minutes.count + EXCLUDED.count`;
 
-type CounterParams = [string[], number[], Date[], string[], Date[], number[]];
+type CounterParams = [string[], number[], Date[], Date[], string[], Date[], number[]];
 
 /**
  * Adds the rows to the per-topic totals and per-minute counts (keys sorted: no lock-order deadlocks). The
@@ -286,17 +287,17 @@ async function updateCounters(client: pg.ClientBase, rows: readonly MessageRow[]
 
 /** COUNTERS_SQL with its parameters written inline (escaped), for a simple query that carries more statements. */
 function countersInline(client: pg.ClientBase, rows: readonly MessageRow[]): string {
-  const [topics, counts, lasts, minuteTopics, minutes, minuteCounts] = counterParams(rows);
+  const [topics, counts, lasts, firsts, minuteTopics, minutes, minuteCounts] = counterParams(rows);
   const texts = (values: string[]) => `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(",")}]`;
   const numbers = (values: number[]) => `ARRAY[${values.map((v) => String(Math.trunc(v))).join(",")}]`;
   const times = (values: Date[]) => texts(values.map((d) => d.toISOString()));
-  const inline = [texts(topics), numbers(counts), times(lasts), texts(minuteTopics), times(minutes), numbers(minuteCounts)];
-  return COUNTERS_SQL.replace(/\$([1-6])/g, (_, n: string) => inline[Number(n) - 1]!);
+  const inline = [texts(topics), numbers(counts), times(lasts), times(firsts), texts(minuteTopics), times(minutes), numbers(minuteCounts)];
+  return COUNTERS_SQL.replace(/\$([1-7])/g, (_, n: string) => inline[Number(n) - 1]!);
 }
 
 /** COUNTERS_SQL's parameters for `rows`: totals per topic and counts per (topic, minute), keys sorted. */
 function counterParams(rows: readonly MessageRow[]): CounterParams {
-  const totals = new Map<string, { count: number; last: number }>();
+  const totals = new Map<string, { count: number; last: number; first: number }>();
   const minutes = new Map<string, number>();
   for (const r of rows) {
     const at = r.receivedAt.getTime();
@@ -304,7 +305,8 @@ function counterParams(rows: readonly MessageRow[]): CounterParams {
     if (t) {
       t.count++;
       if (at > t.last) t.last = at;
-    } else totals.set(r.topic, { count: 1, last: at });
+      if (at < t.first) t.first = at;
+    } else totals.set(r.topic, { count: 1, last: at, first: at });
     const key = `${r.topic}\u0000${at - (at % 60_000)}`;
     minutes.set(key, (minutes.get(key) ?? 0) + 1);
   }
@@ -314,6 +316,7 @@ function counterParams(rows: readonly MessageRow[]): CounterParams {
     topics,
     topics.map((t) => totals.get(t)!.count),
     topics.map((t) => new Date(totals.get(t)!.last)),
+    topics.map((t) => new Date(totals.get(t)!.first)),
     minuteKeys.map((k) => k.slice(0, k.indexOf("\u0000"))),
     minuteKeys.map((k) => new Date(Number(k.slice(k.indexOf("\u0000") + 1)))),
     minuteKeys.map((k) => minutes.get(k)!),

@@ -38,27 +38,23 @@ const SPARKLINE_MINUTES = 30;
 
 /**
  * Every managed topic with its counters, oldest first. Counts come from topic_stats/topic_minutes, which
- * the recorder maintains in the same transaction as the rows, so this never scans `messages` (the oldest
- * message kept is one index probe per topic). `ratePerMinute` is the last 60 s estimated from the current
+ * the recorder (and retention) maintain in the same transaction as the rows, so this never reads `messages`.
+ * `ratePerMinute` is the last 60 s estimated from the current
  * and previous minute buckets. `retentionDefaults` (the server's WHISPER_RETENTION_*) resolves the retention
  * of topics without a setting of their own.
  */
 export async function listTopics(retentionDefaults: RetentionLimits = NO_LIMITS): Promise<TopicSummary[]> {
-  const { prisma, pool } = db();
+  const { prisma } = db();
   const now = Date.now();
   const currentMinute = now - (now % 60_000);
   const since = new Date(currentMinute - (SPARKLINE_MINUTES - 1) * 60_000);
-  const [topics, stats, minutes, subscriptions, paused, oldest] = await Promise.all([
+  const [topics, stats, minutes, subscriptions, paused] = await Promise.all([
     prisma.topic.findMany({ orderBy: { createdAt: "asc" } }),
     prisma.topicStats.findMany(),
     prisma.topicMinute.findMany({ where: { minute: { gte: since } } }),
     prisma.subscription.findMany({ orderBy: { name: "asc" } }),
     prisma.stall.groupBy({ by: ["topic", "orderingKey"], where: { status: { in: ["stalled", "failed"] } } }),
-    pool.query<{ name: string; oldest: Date | null }>(
-      "SELECT t.name, (SELECT min(m.received_at) FROM messages m WHERE m.topic = t.name) AS oldest FROM topics t",
-    ),
   ]);
-  const oldestByTopic = new Map(oldest.rows.map((r) => [r.name, r.oldest]));
   const statsByTopic = new Map(stats.map((s) => [s.topic, s]));
   const sparklines = new Map<string, number[]>();
   for (const m of minutes) {
@@ -97,7 +93,7 @@ export async function listTopics(retentionDefaults: RetentionLimits = NO_LIMITS)
       recording: null,
       retention: { ...effectiveLimits(setting, retentionDefaults), setting },
       keptMessages: Number(s?.rowCount ?? 0),
-      oldestMessageAt: oldestByTopic.get(t.name)?.toISOString() ?? null,
+      oldestMessageAt: s?.oldestMessageAt?.toISOString() ?? null,
     };
   });
 }

@@ -40,6 +40,14 @@ const BAD: Record<string, BadRequest[]> = {
     { why: "not a JSON content type", url: "/api/topics", init: { headers: { "content-type": "text/plain" }, body: "name=x" }, status: 415 },
     { why: "existing topic", url: "/api/topics", init: json({ name: TOPIC }), status: 409 },
   ],
+  "PATCH /api/topics/{topic}": [
+    { why: "no retention", url: `/api/topics/${TOPIC}`, init: json({}) },
+    { why: "negative row limit", url: `/api/topics/${TOPIC}`, init: json({ retention: { maxRows: -1 } }) },
+    { why: "age not a whole number", url: `/api/topics/${TOPIC}`, init: json({ retention: { maxAgeSeconds: 1.5 } }) },
+    { why: "unknown retention field", url: `/api/topics/${TOPIC}`, init: json({ retention: { maxBytes: 1 } }) },
+    { why: "invalid name", url: "/api/topics/a%20b", init: json({ retention: {} }) },
+    { why: "unknown topic", url: "/api/topics/never-created", init: json({ retention: { maxRows: 5 } }), status: 404 },
+  ],
   "DELETE /api/topics/{topic}": [
     { why: "invalid name", url: "/api/topics/a%20b" },
     { why: "unknown topic", url: "/api/topics/never-created", status: 404 },
@@ -73,6 +81,19 @@ const BAD: Record<string, BadRequest[]> = {
       why: "empty batch",
       url: `/api/topics/${TOPIC}/events`,
       init: { headers: { "content-type": "application/cloudevents-batch+json" }, body: "[]" },
+    },
+    {
+      why: "NUL in an attribute (history cannot store it)",
+      url: `/api/topics/${TOPIC}/events`,
+      init: { headers: { "ce-specversion": "1.0", "ce-id": "1", "ce-source": "/t", "ce-type": "t", "ce-subject": "a%00b" }, body: "x" },
+    },
+    {
+      why: "id over 1,024 bytes (history indexes it)",
+      url: `/api/topics/${TOPIC}/events`,
+      init: {
+        headers: { "content-type": "application/cloudevents+json" },
+        body: JSON.stringify({ specversion: "1.0", id: "i".repeat(1025), source: "/t", type: "t" }),
+      },
     },
     {
       why: "binary mode without ce-type",
@@ -110,7 +131,8 @@ const BAD: Record<string, BadRequest[]> = {
     { why: "cursor that was never issued", url: "/api/messages?cursor=not-a-cursor" },
   ],
   "GET /api/messages/{id}": [
-    { why: "id too long", url: `/api/messages/${"x".repeat(300)}` },
+    { why: "id over 1,024 bytes", url: `/api/messages/${"x".repeat(1025)}` },
+    { why: "id over 1,024 bytes of UTF-8", url: `/api/messages/${encodeURIComponent("€".repeat(342))}` },
     { why: "unknown id", url: "/api/messages/unknown-id", status: 404 },
   ],
   "POST /api/messages/{id}/replay": [

@@ -110,12 +110,12 @@ describe("the history order and retention migration", () => {
     const { rows: numbered } = await pool.query<{ id: string; ingest_seq: string }>("SELECT id, ingest_seq FROM messages ORDER BY ingest_seq");
     expect(numbered.map((r) => [r.id, r.ingest_seq])).toEqual(expected);
 
-    const { rows: counts } = await pool.query<{ topic: string; row_count: string; message_count: string }>(
-      "SELECT topic, row_count, message_count FROM topic_stats ORDER BY topic",
+    const { rows: counts } = await pool.query<{ topic: string; row_count: string; message_count: string; oldest_message_at: Date }>(
+      "SELECT topic, row_count, message_count, oldest_message_at FROM topic_stats ORDER BY topic",
     );
     expect(counts).toEqual([
-      { topic: "orders", row_count: "30", message_count: "30" },
-      { topic: "payments", row_count: "30", message_count: "30" },
+      { topic: "orders", row_count: "30", message_count: "30", oldest_message_at: new Date(base) },
+      { topic: "payments", row_count: "30", message_count: "30", oldest_message_at: new Date(base) },
     ]);
 
     // New rows take values after the old ones; browsing shows old and new in arrival order.

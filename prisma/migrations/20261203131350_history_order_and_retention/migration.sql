@@ -22,11 +22,12 @@ ALTER TABLE "messages"
   ALTER COLUMN "ingest_seq" SET DEFAULT nextval('"messages_ingest_seq_seq"'),
   ALTER COLUMN "ingest_seq" SET NOT NULL;
 
--- Rows kept per topic (recorded minus deleted by retention), counted once for the existing rows.
-ALTER TABLE "topic_stats" ADD COLUMN "row_count" BIGINT NOT NULL DEFAULT 0;
-INSERT INTO "topic_stats" ("topic", "message_count", "row_count", "last_message_at")
-SELECT "topic", count(*), count(*), max("received_at") FROM "messages" GROUP BY "topic"
-ON CONFLICT ("topic") DO UPDATE SET "row_count" = EXCLUDED."row_count";
+-- Rows kept per topic (recorded minus deleted by retention) and the oldest one, for the existing rows.
+ALTER TABLE "topic_stats" ADD COLUMN "row_count" BIGINT NOT NULL DEFAULT 0,
+ADD COLUMN "oldest_message_at" TIMESTAMPTZ(3);
+INSERT INTO "topic_stats" ("topic", "message_count", "row_count", "last_message_at", "oldest_message_at")
+SELECT "topic", count(*), count(*), max("received_at"), min("received_at") FROM "messages" GROUP BY "topic"
+ON CONFLICT ("topic") DO UPDATE SET "row_count" = EXCLUDED."row_count", "oldest_message_at" = EXCLUDED."oldest_message_at";
 
 -- Per-topic retention (null = the server default, 0 = no limit).
 ALTER TABLE "topics" ADD COLUMN "retention_max_age_seconds" INTEGER,
