@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { copyText, type MessageRow } from "./rows";
 import type { CommitTurn } from "./commit-turn";
-import { TurnLostError } from "./errors";
+import { TurnLostError, WriteAbortedError } from "./errors";
 import { pause, retryDelay, type RetryTiming } from "./retry";
 import { insertBatch, insertEach, isDataError, type InsertMethod } from "./writer";
 
@@ -75,13 +75,12 @@ export class BatchWriter {
           client.release();
           return outcome;
         } catch (error) {
-          if (error instanceof TurnLostError) {
-            // Not a failure: the previous batch rolled back; follow it as soon as it commits.
-            client?.release();
-            continue;
-          }
-          client?.release(error instanceof Error ? error : true);
+          // A lost turn or an abort before BEGIN leaves the connection clean; any other failure discards it.
+          const clean = error instanceof TurnLostError || error instanceof WriteAbortedError;
+          client?.release(clean ? undefined : error instanceof Error ? error : true);
           if (signal.aborted) break;
+          // Not a failure: the previous batch rolled back; follow it as soon as it commits.
+          if (error instanceof TurnLostError) continue;
           onFailedAttempt(error);
           await pause(retryDelay(attempt++, retry), signal);
         }

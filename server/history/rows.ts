@@ -1,6 +1,6 @@
 import { Message, type Body, type ExtensionValue } from "@/server/whisper";
 import type { MessageSummary } from "@/server/services/types";
-import { storableForm } from "./storable";
+import { isStorable, storableForm } from "./storable";
 
 /** One `messages` row as the recorder writes it (column names in the comments). */
 export interface MessageRow {
@@ -64,25 +64,28 @@ export function splitBody(body: Body | undefined): { data: Uint8Array | null; da
   return { data: null, dataText: body, size: Buffer.byteLength(body, "utf8") };
 }
 
+const NO_CHANGES: readonly string[] = Object.freeze([]);
+
 /**
  * The row for `message` received from `topic`: the message verbatim when history can store it, else its
  * storable form (storable.ts: offending values escaped, `recorderror` saying so, `changes` listing it).
  */
 export function messageRow(message: Message, topic: string, receivedAt: Date, sequence?: bigint | number | null): MessageRow {
-  const form = storableForm(message);
-  const { data, dataText, size } = splitBody(form.text ?? message.body);
-  const { orderingkey, replayof } = form.extensions;
+  const form = isStorable(message) ? undefined : storableForm(message);
+  const { data, dataText, size } = splitBody(form?.text ?? message.body);
+  const extensions = form?.extensions ?? message.extensions;
+  const { orderingkey, replayof } = extensions;
   return {
-    id: form.id,
+    id: form?.id ?? message.id,
     topic,
-    source: form.source,
-    type: form.type,
+    source: form?.source ?? message.source,
+    type: form?.type ?? message.type,
     specversion: message.specversion,
-    time: form.time,
-    subject: form.subject ?? null,
-    datacontenttype: form.datacontenttype ?? null,
-    dataschema: form.dataschema ?? null,
-    extensions: form.extensions,
+    time: form?.time ?? message.time,
+    subject: (form ? form.subject : message.subject) ?? null,
+    datacontenttype: (form ? form.datacontenttype : message.datacontenttype) ?? null,
+    dataschema: (form ? form.dataschema : message.dataschema) ?? null,
+    extensions,
     data,
     dataText,
     size,
@@ -90,8 +93,16 @@ export function messageRow(message: Message, topic: string, receivedAt: Date, se
     replayOf: typeof replayof === "string" ? replayof : null,
     receivedAt,
     sequence: sequence === undefined || sequence === null ? null : String(sequence),
-    changes: form.changes,
+    changes: form?.changes ?? NO_CHANGES,
   };
+}
+
+/** ISO text of a receivedAt; rows of one batch mostly share the millisecond, so the last one is kept. */
+let lastIso = { ms: Number.NaN, text: "" };
+function isoOf(date: Date): string {
+  const ms = date.getTime();
+  if (ms !== lastIso.ms) lastIso = { ms, text: date.toISOString() };
+  return lastIso.text;
 }
 
 export function summaryOf(row: MessageRow): MessageSummary {
@@ -104,7 +115,7 @@ export function summaryOf(row: MessageRow): MessageSummary {
     time: row.time,
     orderingKey: row.orderingKey,
     size: row.size,
-    receivedAt: row.receivedAt.toISOString(),
+    receivedAt: isoOf(row.receivedAt),
     replayOf: row.replayOf,
   };
 }
@@ -131,29 +142,17 @@ function copyField(value: string | null): string {
 
 /** Rows in Postgres COPY text format, columns as MESSAGE_COLUMNS. */
 export function copyText(rows: readonly MessageRow[]): string {
-  const lines: string[] = new Array(rows.length);
+  let out = "";
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    lines[i] = [
-      copyField(r.id),
-      copyField(r.topic),
-      copyField(r.source),
-      copyField(r.type),
-      copyField(r.specversion),
-      copyField(r.time),
-      copyField(r.subject),
-      copyField(r.datacontenttype),
-      copyField(r.dataschema),
-      copyField(JSON.stringify(r.extensions)),
+    out +=
+      `${copyField(r.id)}\t${copyField(r.topic)}\t${copyField(r.source)}\t${copyField(r.type)}\t${copyField(r.specversion)}\t` +
+      `${copyField(r.time)}\t${copyField(r.subject)}\t${copyField(r.datacontenttype)}\t${copyField(r.dataschema)}\t` +
+      `${copyField(JSON.stringify(r.extensions))}\t` +
       // bytea hex input `\x…`, its backslash escaped for COPY.
-      r.data === null ? "\\N" : `\\\\x${Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength).toString("hex")}`,
-      copyField(r.dataText),
-      String(r.size),
-      copyField(r.orderingKey),
-      copyField(r.replayOf),
-      r.receivedAt.toISOString(),
-      r.sequence ?? "\\N",
-    ].join("\t");
+      `${r.data === null ? "\\N" : `\\\\x${Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength).toString("hex")}`}\t` +
+      `${copyField(r.dataText)}\t${r.size}\t${copyField(r.orderingKey)}\t${copyField(r.replayOf)}\t` +
+      `${isoOf(r.receivedAt)}\t${r.sequence ?? "\\N"}\n`;
   }
-  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+  return out;
 }

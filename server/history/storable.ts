@@ -76,6 +76,24 @@ export function valueProblems(field: string, value: string): StorableProblemCode
   return codes;
 }
 
+/**
+ * True when history can store `message` verbatim (storableProblems would be empty): the recorder's fast path,
+ * one regex test per value and no allocation.
+ */
+export function isStorable(message: Message): boolean {
+  const keyed = (value: string) => value.length * 3 <= storableLimits.maxKeyBytes || Buffer.byteLength(value, "utf8") <= storableLimits.maxKeyBytes;
+  if (SUSPECT.test(message.id) || !keyed(message.id) || SUSPECT.test(message.type) || !keyed(message.type)) return false;
+  if (SUSPECT.test(message.source) || SUSPECT.test(message.time)) return false;
+  for (const value of [message.subject, message.datacontenttype, message.dataschema]) if (value !== undefined && SUSPECT.test(value)) return false;
+  const extensions = message.extensions;
+  for (const name in extensions) {
+    const value = extensions[name];
+    if (typeof value === "string" && (SUSPECT.test(value) || (name === "orderingkey" && !keyed(value)))) return false;
+  }
+  const body = message.body;
+  return !(typeof body === "string" && SUSPECT.test(body) && UNPAIRED.test(body));
+}
+
 /** Every reason `message` cannot be stored verbatim; empty when it can. */
 export function storableProblems(message: Message): StorableProblem[] {
   const problems: StorableProblem[] = [];

@@ -125,6 +125,7 @@ export class TopicWatch {
   /** The commit turn of the last batch cut: the next batch commits after it. */
   #lastTurn: CommitTurn | undefined;
   #lastReceivedAt = 0;
+  #receivedAt = new Date(0);
   #failure: Failure | null = null;
   readonly #stats: RecorderTopicStats;
 
@@ -217,7 +218,9 @@ export class TopicWatch {
     } catch {
       sequence = null;
     }
-    const row = messageRow(message, this.topic, new Date(now), sequence);
+    // Deliveries of one millisecond share their (never mutated) receivedAt Date.
+    if (this.#receivedAt.getTime() !== now) this.#receivedAt = new Date(now);
+    const row = messageRow(message, this.topic, this.#receivedAt, sequence);
     this.#stats.received++;
     this.#stats.held++;
     this.#stats.heldBytes += row.size;
