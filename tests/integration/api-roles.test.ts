@@ -15,6 +15,7 @@ const SAMPLE = { topic: TOPIC, id: "no-such-message", stallId: "no-such-stall", 
 /** Mutating operations only admins may call. */
 const ADMIN_ONLY = [
   "POST /api/topics",
+  "PATCH /api/topics/{topic}",
   "DELETE /api/topics/{topic}",
   "POST /api/topics/{topic}/events",
   "POST /api/topics/{topic}/failure",
