@@ -23,7 +23,7 @@ import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createMessage, openTopic, type Message } from "@/server/whisper";
 import { closeDb, createPool, db } from "@/server/db";
@@ -31,6 +31,8 @@ import { Recorder, type RecorderOptions } from "@/server/history/recorder";
 import { copyInto } from "@/server/history/writer";
 import { messageRow } from "@/server/history/rows";
 import { browseMessages, encodeCursor } from "@/server/services/messages";
+import type { MessageSummary } from "@/server/services/types";
+import { rawDurableConsume } from "./jetstream-baseline";
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 200_000);
 const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 5_000);
@@ -97,32 +99,6 @@ async function preload(stream: string, subject: string, messages: Message[]): Pr
   }
 }
 
-/** Raw baseline: a durable pull consumer reading the whole stream and acking each message. Rows/s. */
-async function rawConsume(nc: NatsConnection, stream: string, subject: string, count: number, round: number): Promise<number> {
-  const jsm = await jetstreamManager(nc);
-  const durable = `raw-${run}-${round}`;
-  await jsm.consumers.add(stream, {
-    durable_name: durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    filter_subject: subject,
-    max_ack_pending: 10_000,
-  });
-  const consumer = await jetstream(nc).consumers.get(stream, durable);
-  const started = performance.now();
-  const messages = await consumer.consume({ max_messages: 500 });
-  let seen = 0;
-  for await (const m of messages) {
-    m.ack();
-    if (++seen === count) break;
-  }
-  await nc.flush();
-  const rate = perSecond(count, performance.now() - started);
-  await messages.close();
-  await jsm.consumers.delete(stream, durable);
-  return rate;
-}
-
 /** Raw baseline: one COPY of the already built rows into copy_baseline (same columns and indexes). Rows/s. */
 async function rawCopy(pool: pg.Pool, messages: Message[]): Promise<number> {
   const now = new Date();
@@ -139,8 +115,8 @@ async function rawCopy(pool: pg.Pool, messages: Message[]): Promise<number> {
   }
 }
 
-/** The Recorder on a preloaded stream: rows/s from watch() to the last row committed. */
-async function recorderPipeline(pool: pg.Pool, stream: string, subject: string, count: number): Promise<number> {
+/** The Recorder under test (BENCH_RECORDER settings) and a promise that resolves once `count` rows were recorded. */
+function benchRecorder(pool: pg.Pool, count: number, onRecorded: (summaries: MessageSummary[]) => void = () => {}) {
   let recorded = 0;
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
@@ -148,12 +124,19 @@ async function recorderPipeline(pool: pg.Pool, stream: string, subject: string, 
     ...recorderSettings,
     pool,
     subscriptionName: `bench-${run}`,
-    onRecorded: (_t, s) => {
-      recorded += s.length;
+    onRecorded: (_t, summaries) => {
+      onRecorded(summaries);
+      recorded += summaries.length;
       if (recorded >= count) finished();
     },
     onError: (e, c) => console.error(`recorder ${c.what}:`, e),
   });
+  return { recorder, done };
+}
+
+/** The Recorder on a preloaded stream: rows/s from watch() to the last row committed. */
+async function recorderPipeline(pool: pg.Pool, stream: string, subject: string, count: number): Promise<number> {
+  const { recorder, done } = benchRecorder(pool, count);
   const started = performance.now();
   await recorder.watch(subject, jetstreamUrl(stream, subject));
   await done;
@@ -174,7 +157,7 @@ async function pipeline(pool: pg.Pool, nc: NatsConnection): Promise<void> {
   const consumes: number[] = [];
   const copies: number[] = [];
   const baselines = async (round: number) => {
-    consumes.push(await rawConsume(nc, stream, subject, messages.length, round));
+    consumes.push(await rawDurableConsume(nc, stream, subject, messages.length, `raw-${run}-${round}`));
     log(`  raw consume + ack   ${Math.round(consumes.at(-1)!)} msgs/s`);
     await pool.query("CREATE TABLE copy_baseline (LIKE messages INCLUDING ALL)");
     await pool.query("CHECKPOINT").catch(() => {});
@@ -184,7 +167,7 @@ async function pipeline(pool: pg.Pool, nc: NatsConnection): Promise<void> {
     await pool.query("CHECKPOINT").catch(() => {});
   };
   // Warm-up, not counted: the first read of a fresh stream comes from disk, every later one from the page cache.
-  await rawConsume(nc, stream, subject, messages.length, 0);
+  await rawDurableConsume(nc, stream, subject, messages.length, `raw-${run}-0`);
   await baselines(1);
   const recorder = await recorderPipeline(pool, stream, subject, messages.length);
   log(`  recorder pipeline   ${Math.round(recorder)} rows/s`);
@@ -211,21 +194,12 @@ async function lag(pool: pg.Pool): Promise<void> {
   const total = LAG_RATE * LAG_SECONDS;
   const publishedAt = new Map<string, number>();
   const lags: number[] = [];
-  let finished!: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
-  const recorder = new Recorder({
-    ...recorderSettings,
-    pool,
-    subscriptionName: `bench-${run}`,
-    onRecorded: (_t, summaries) => {
-      const now = performance.now();
-      for (const s of summaries) {
-        const at = publishedAt.get(s.id);
-        if (at !== undefined) lags.push(now - at);
-      }
-      if (lags.length >= total) finished();
-    },
-    onError: (e, c) => console.error(`recorder ${c.what}:`, e),
+  const { recorder, done } = benchRecorder(pool, total, (summaries) => {
+    const now = performance.now();
+    for (const s of summaries) {
+      const at = publishedAt.get(s.id);
+      if (at !== undefined) lags.push(now - at);
+    }
   });
   const topic = await openTopic(jetstreamUrl(stream, subject), { ordering: true });
   await recorder.watch(subject, jetstreamUrl(stream, subject));

@@ -14,9 +14,10 @@
  *
  *   npm run bench:nats            (N = 200000, JS_N = 20000)
  */
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { connect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { createMessage, newId, openSubscription, openTopic, pubAck, subAck, wire } from "../server/whisper";
+import { rawDurableConsume } from "./jetstream-baseline";
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const JS_N = Number(process.env.BENCH_JS_N ?? 20_000);
@@ -151,27 +152,8 @@ async function whisperJsPublish(subject: string, stream: string): Promise<number
 
 // 4. JetStream durable receive + ack --------------------------------------------------------------------
 async function rawJsConsume(nc: NatsConnection, stream: string, subject: string, withHeaders: boolean): Promise<number> {
-  const jsm = await jetstreamManager(nc);
-  const durable = `raw_${newId()}`;
-  await jsm.consumers.add(stream, {
-    durable_name: durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    filter_subject: subject,
-    max_ack_pending: 10_000,
-  });
-  const consumer = await jetstream(nc).consumers.get(stream, durable);
-  const start = performance.now();
-  const messages = await consumer.consume({ max_messages: 500 });
-  let count = 0;
-  for await (const m of messages) {
-    if (withHeaders && !(m.headers?.get("ce-id") && m.info.deliveryCount)) continue;
-    m.ack();
-    if (++count === JS_N) break;
-  }
-  const result = rate(JS_N, performance.now() - start);
-  await jsm.consumers.delete(stream, durable);
-  return result;
+  const withCloudEvent = (m: JsMsg) => Boolean(m.headers?.get("ce-id") && m.info.deliveryCount);
+  return rawDurableConsume(nc, stream, subject, JS_N, `raw_${newId()}`, withHeaders ? withCloudEvent : undefined);
 }
 
 async function whisperJsConsume(stream: string, subject: string, nc: NatsConnection): Promise<number> {

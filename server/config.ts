@@ -71,6 +71,16 @@ const topicsSchema = z
     return specs;
   });
 
+/** A whole number of `unit` from the environment, at least `min` (and at most `max`), else `fallback`. */
+function wholeNumber(unit: string, min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) {
+  return z.coerce
+    .number({ error: `must be a number of ${unit}` })
+    .int(`must be a whole number of ${unit}`)
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(fallback);
+}
+
 const envSchema = z.object({
   WHISPER_BUS: busSchema.default("eventbus:"),
   DATABASE_URL: z
@@ -133,27 +143,10 @@ const envSchema = z.object({
     .max(600_000, "must be at most 600000 ms")
     .default(5_000),
   // History retention (server/history/retention.ts); 0 = no limit of that kind. A topic's own setting wins.
-  WHISPER_RETENTION_MAX_AGE_SECONDS: z.coerce
-    .number({ error: "must be a number of seconds (0 = keep whatever the age)" })
-    .int("must be a whole number of seconds")
-    .min(0, "must be 0 or more")
-    .default(historyDefaults.retention.maxAgeSeconds),
-  WHISPER_RETENTION_MAX_ROWS: z.coerce
-    .number({ error: "must be a number of rows per topic (0 = no row limit)" })
-    .int("must be a whole number")
-    .min(0, "must be 0 or more")
-    .max(2_000_000_000, "must be at most 2000000000")
-    .default(historyDefaults.retention.maxRows),
-  WHISPER_RETENTION_AUDIT_DAYS: z.coerce
-    .number({ error: "must be a number of days (0 = keep the audit log forever)" })
-    .int("must be a whole number of days")
-    .min(0, "must be 0 or more")
-    .default(historyDefaults.retention.auditDays),
-  WHISPER_RETENTION_INTERVAL_SECONDS: z.coerce
-    .number({ error: "must be a number of seconds" })
-    .int("must be a whole number of seconds")
-    .min(1, "must be at least 1")
-    .default(historyDefaults.retention.intervalSeconds),
+  WHISPER_RETENTION_MAX_AGE_SECONDS: wholeNumber("seconds (0 = keep whatever the age)", 0, historyDefaults.retention.maxAgeSeconds),
+  WHISPER_RETENTION_MAX_ROWS: wholeNumber("rows per topic (0 = no row limit)", 0, historyDefaults.retention.maxRows, 2_000_000_000),
+  WHISPER_RETENTION_AUDIT_DAYS: wholeNumber("days (0 = keep the audit log forever)", 0, historyDefaults.retention.auditDays),
+  WHISPER_RETENTION_INTERVAL_SECONDS: wholeNumber("seconds", 1, historyDefaults.retention.intervalSeconds),
   WHISPER_RECORDER_INSERT: z
     .enum(["copy", "staging", "unnest"], { error: 'must be "copy", "staging" or "unnest"' })
     .default("copy"),

@@ -143,15 +143,8 @@ export function storableValue(field: string, value: string): { value: string; co
 }
 
 /** Attributes (and text data) as history stores them, with what was changed. */
-export interface StorableForm {
-  id: string;
-  source: string;
-  type: string;
-  time: string;
-  subject: string | undefined;
-  datacontenttype: string | undefined;
-  dataschema: string | undefined;
-  extensions: Readonly<Record<string, ExtensionValue>>;
+export interface StorableForm
+  extends Pick<Message, "id" | "source" | "type" | "time" | "subject" | "datacontenttype" | "dataschema" | "extensions"> {
   /** The text data, escaped if it had unpaired surrogates; undefined when the body is not text. */
   text: string | undefined;
   /** What was changed, one entry per field; empty when the message is stored verbatim. */
@@ -176,7 +169,7 @@ export function storableForm(message: Message): StorableForm {
     return stored;
   };
   const fixOptional = (field: string, value: string | undefined) => (value === undefined ? undefined : fix(field, value));
-  const form: StorableForm = {
+  const attributes = {
     id: fix("id", message.id),
     source: fix("source", message.source),
     type: fix("type", message.type),
@@ -184,9 +177,6 @@ export function storableForm(message: Message): StorableForm {
     subject: fixOptional("subject", message.subject),
     datacontenttype: fixOptional("datacontenttype", message.datacontenttype),
     dataschema: fixOptional("dataschema", message.dataschema),
-    extensions: message.extensions,
-    text: undefined,
-    changes,
   };
   let extensions: Record<string, ExtensionValue> | undefined;
   for (const [name, value] of Object.entries(message.extensions)) {
@@ -194,14 +184,18 @@ export function storableForm(message: Message): StorableForm {
     const stored = fix(name, value);
     if (stored !== value) (extensions ??= { ...message.extensions })[name] = stored;
   }
+  let text: string | undefined;
   const body = message.body;
   if (typeof body === "string") {
     const escaped = SUSPECT.test(body) && UNPAIRED.test(body);
-    form.text = escaped ? storableValue("data", body).value : body;
+    text = escaped ? storableValue("data", body).value : body;
     if (escaped) changes.push(`data: ${RECORDED_AS["unpaired-surrogate"]}`);
   }
-  if (changes.length > 0) {
-    form.extensions = Object.freeze({ ...(extensions ?? message.extensions), [RECORD_ERROR_EXTENSION]: `stored with changes: ${changes.join("; ")}` });
-  }
-  return form;
+  const recorderError = changes.length > 0 ? { [RECORD_ERROR_EXTENSION]: `stored with changes: ${changes.join("; ")}` } : undefined;
+  return {
+    ...attributes,
+    extensions: recorderError ? Object.freeze({ ...(extensions ?? message.extensions), ...recorderError }) : message.extensions,
+    text,
+    changes,
+  };
 }

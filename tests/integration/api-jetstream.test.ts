@@ -1,7 +1,6 @@
-import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSchema, ensureBuilt, eventually, startApp, type RunningApp, type TestSchema } from "../support/app";
+import { eventually, startOnJetStream, type RunningApp, type TestSchema } from "../support/app";
+import { deleteStreams } from "../support/jetstream";
 
 /**
  * The dashboard on JetStream (the NATS server of the machine, 127.0.0.1:4222) with a stream of its own:
@@ -15,24 +14,13 @@ let schema: TestSchema;
 let app: RunningApp;
 
 beforeAll(async () => {
-  await ensureBuilt();
-  schema = await createSchema("api_js");
-  app = await startApp({
-    databaseUrl: schema.databaseUrl,
-    topics: `${topic}:ordered`,
-    env: { WHISPER_BUS: `jetstream://${NATS}?stream=${stream}` },
-  });
+  ({ schema, app } = await startOnJetStream("api_js", { nats: NATS, stream, topics: `${topic}:ordered` }));
 });
 
 afterAll(async () => {
   await app?.stop();
   await schema?.drop();
-  const nc = await connect({ servers: NATS });
-  try {
-    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
-  } finally {
-    await nc.close();
-  }
+  await deleteStreams(NATS, [stream]);
 });
 
 describe("on JetStream", () => {

@@ -1,9 +1,10 @@
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 import { connect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { wire } from "@/server/whisper";
-import { createSchema, ensureBuilt, eventually, startApp, type RunningApp, type TestSchema } from "../support/app";
+import { eventually, startOnJetStream, type RunningApp, type TestSchema } from "../support/app";
+import { deleteStreams } from "../support/jetstream";
 
 /**
  * History through the dashboard on JetStream, end to end:
@@ -27,13 +28,7 @@ let db: pg.Pool;
 let nc: NatsConnection;
 
 beforeAll(async () => {
-  await ensureBuilt();
-  schema = await createSchema("hist_api");
-  app = await startApp({
-    databaseUrl: schema.databaseUrl,
-    topics: `${topic}:ordered`,
-    env: { WHISPER_BUS: `jetstream://${NATS}?stream=${stream}` },
-  });
+  ({ schema, app } = await startOnJetStream("hist_api", { nats: NATS, stream, topics: `${topic}:ordered` }));
   db = new pg.Pool({ connectionString: schema.databaseUrl.replace(/\?schema=.*/, ""), options: `-c search_path=${schema.name}`, max: 2 });
   nc = await connect({ servers: NATS });
 });
@@ -42,10 +37,8 @@ afterAll(async () => {
   await app?.stop();
   await db?.end();
   await schema?.drop();
-  if (nc) {
-    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
-    await nc.close();
-  }
+  await nc?.close();
+  await deleteStreams(NATS, [stream]);
 });
 
 async function rowCount(): Promise<number> {

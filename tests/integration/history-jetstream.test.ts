@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
-import { connect } from "@nats-io/transport-node";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { newId, openTopic, type Topic } from "@/server/whisper";
 import { createPool } from "@/server/db";
 import { Recorder } from "@/server/history/recorder";
+import { deleteStreams } from "../support/jetstream";
 import { createTestSchema, gatedPool, until, type TestSchema } from "../support/postgres";
 
 // The recorder as a durable JetStream consumer on the shared NATS server (WHISPER_TEST_NATS, default
@@ -29,12 +28,7 @@ afterAll(async () => {
   await topic?.close();
   await pool?.end();
   await schema?.drop();
-  const nc = await connect({ servers: NATS });
-  try {
-    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => {});
-  } finally {
-    await nc.close();
-  }
+  await deleteStreams(NATS, [stream]);
 });
 
 async function rows(): Promise<{ id: string; sequence: string | null }[]> {

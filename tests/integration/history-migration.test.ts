@@ -5,13 +5,13 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import pg from "pg";
+import type pg from "pg";
 import { createMessage } from "@/server/whisper";
 import { closeDb, createPool } from "@/server/db";
 import { messageRow } from "@/server/history/rows";
 import { insertBatch } from "@/server/history/writer";
 import { browseMessages } from "@/server/services/messages";
-import { migrate, ROOT, SHARED_POSTGRES, withSchema } from "../support/postgres";
+import { dropSchema, migrate, ROOT, SHARED_POSTGRES, withSchema } from "../support/postgres";
 
 // The history-order migration on a database that holds rows written under the schema before it: existing
 // rows get ingest_seq 1…n in (received_at, sequence, id) order, the counters of rows kept are right, and new
@@ -59,13 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await pool?.end();
   await closeDb();
-  const admin = new pg.Client({ connectionString: SHARED_POSTGRES });
-  await admin.connect();
-  try {
-    await admin.query(`DROP SCHEMA IF EXISTS "${schemaName}" CASCADE`);
-  } finally {
-    await admin.end();
-  }
+  await dropSchema(schemaName);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
-import { connect } from "@nats-io/transport-node";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { createMessage, newId, openTopic, type Message } from "@/server/whisper";
-import { closeDb, createPool } from "@/server/db";
 import { Recorder } from "@/server/history/recorder";
 import { messageRow } from "@/server/history/rows";
 import { insertBatch } from "@/server/history/writer";
 import { browseMessages } from "@/server/services/messages";
 import type { BrowseFilter } from "@/server/services/types";
-import { createTestSchema, withConnect, type TestSchema } from "../support/postgres";
+import { deleteStreams } from "../support/jetstream";
+import { historyDatabase, withConnect } from "../support/postgres";
 import { waitFor } from "../support/wait";
 
 // Arrival order on real Postgres: per ordering key, history browses in exactly the order the events were
@@ -18,26 +16,14 @@ import { waitFor } from "../support/wait";
 const NATS = process.env.WHISPER_TEST_NATS ?? "127.0.0.1:4222";
 const id = newId().slice(-10).toLowerCase();
 const stream = `ORDER_${id}`;
-let schema: TestSchema;
+const database = historyDatabase("t_order", { max: 6 });
 let pool: pg.Pool;
 
-beforeAll(async () => {
-  schema = await createTestSchema("t_order");
-  process.env.DATABASE_URL = schema.url;
-  pool = createPool(schema.url, { max: 6 });
+beforeAll(() => {
+  pool = database.pool;
 });
 
-afterAll(async () => {
-  await pool?.end();
-  await closeDb();
-  await schema?.drop();
-  const nc = await connect({ servers: NATS });
-  try {
-    await (await jetstreamManager(nc)).streams.delete(stream).catch(() => false);
-  } finally {
-    await nc.close();
-  }
-});
+afterAll(() => deleteStreams(NATS, [stream]));
 
 /** Every page of a browse (newest first), following nextCursor. */
 async function browseAll(filter: BrowseFilter): Promise<string[]> {

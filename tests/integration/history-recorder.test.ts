@@ -1,30 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
 import { ConnectionError, createMessage, newId, openTopic, registerDriver, type Driver, type Topic } from "@/server/whisper";
 import { eventbusDriver } from "@/server/whisper/drivers/eventbus/index";
-import { closeDb, createPool } from "@/server/db";
 import { Recorder } from "@/server/history/recorder";
 import { messageRow } from "@/server/history/rows";
 import { insertBatch, type InsertMethod } from "@/server/history/writer";
 import { getMessage } from "@/server/services/messages";
 import type { MessageSummary } from "@/server/services/types";
-import { createTestSchema, gatedPool, until, withConnect, type TestSchema } from "../support/postgres";
+import { gatedPool, historyDatabase, until, withConnect } from "../support/postgres";
 
-let schema: TestSchema;
+const database = historyDatabase("t_recorder");
 let pool: pg.Pool;
 const bus = `history-recorder-${newId()}`;
 const urlOf = (topic: string) => `eventbus:${topic}?bus=${bus}`;
 
-beforeAll(async () => {
-  schema = await createTestSchema("t_recorder");
-  process.env.DATABASE_URL = schema.url;
-  pool = createPool(schema.url, { max: 4 });
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await closeDb();
-  await schema?.drop();
+beforeAll(() => {
+  pool = database.pool;
 });
 
 async function countRows(topic: string): Promise<number> {

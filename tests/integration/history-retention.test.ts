@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
 import { createMessage, newId, openTopic, type Topic } from "@/server/whisper";
-import { closeDb, createPool } from "@/server/db";
 import { Recorder } from "@/server/history/recorder";
 import { RETENTION_LOCK, type RetentionSettings } from "@/server/history/retention";
 import { messageRow } from "@/server/history/rows";
@@ -9,12 +8,12 @@ import { insertBatch } from "@/server/history/writer";
 import { listTopics, setTopicRetention, upsertTopic } from "@/server/services/topics";
 import { InvalidInputError, NotFoundError } from "@/server/services/errors";
 import { listAudit } from "@/server/services/audit";
-import { createTestSchema, type TestSchema } from "../support/postgres";
+import { historyDatabase } from "../support/postgres";
 import { waitFor } from "../support/wait";
 
 // Retention on real Postgres: what each limit excludes is deleted, nothing else, while the recorder keeps
 // writing the same topics.
-let schema: TestSchema;
+const database = historyDatabase("t_retention", { max: 6 });
 let pool: pg.Pool;
 const bus = `retention-${newId()}`;
 const HOUR = 3600_000;
@@ -32,16 +31,8 @@ const T = {
   unlimited: `unlimited-${newId()}`, // no limits at all
 };
 
-beforeAll(async () => {
-  schema = await createTestSchema("t_retention");
-  process.env.DATABASE_URL = schema.url;
-  pool = createPool(schema.url, { max: 6 });
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await closeDb();
-  await schema?.drop();
+beforeAll(() => {
+  pool = database.pool;
 });
 
 async function insertAged(topic: string, n: number, ageMs: number, label: string): Promise<string[]> {

@@ -5,6 +5,7 @@ import path from "node:path";
 import pg from "pg";
 import { buildIsFresh as isFresh } from "../../scripts/build-freshness.mjs";
 import { freePort } from "./net";
+import { dropSchema } from "./postgres";
 
 /**
  * The dashboard as the API tests see it: the production build (`next build` into .next-api) served by
@@ -99,15 +100,7 @@ export async function createSchema(prefix = "api"): Promise<TestSchema> {
   return {
     name,
     databaseUrl,
-    async drop() {
-      const client = new pg.Client({ connectionString: POSTGRES });
-      await client.connect();
-      try {
-        await client.query(`drop schema if exists "${name}" cascade`);
-      } finally {
-        await client.end();
-      }
-    },
+    drop: () => dropSchema(name, POSTGRES),
   };
 }
 
@@ -205,6 +198,20 @@ export async function startApp(options: StartOptions): Promise<RunningApp> {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * The app on JetStream for one test file: builds if needed, a fresh schema (`prefix`), and `next start` on
+ * `jetstream://<nats>?stream=<stream>` managing `topics` (WHISPER_TOPICS).
+ */
+export async function startOnJetStream(
+  prefix: string,
+  { nats, stream, topics }: { nats: string; stream: string; topics: string },
+): Promise<{ schema: TestSchema; app: RunningApp }> {
+  await ensureBuilt();
+  const schema = await createSchema(prefix);
+  const app = await startApp({ databaseUrl: schema.databaseUrl, topics, env: { WHISPER_BUS: `jetstream://${nats}?stream=${stream}` } });
+  return { schema, app };
 }
 
 /** Polls `probe` until it returns a value other than undefined (for effects that complete asynchronously). */

@@ -5,6 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
+import { closeDb, createPool } from "@/server/db";
 import { freePort } from "./net";
 
 /**
@@ -52,17 +54,44 @@ export async function createTestSchema(prefix: string, base = SHARED_POSTGRES): 
   const schema = `${prefix}_${randomBytes(4).toString("hex")}`;
   const url = withSchema(base, schema);
   await migrate(url);
+  return { url, schema, drop: () => dropSchema(schema, base) };
+}
+
+/** Drops `schema` (and everything in it) on the server of `base`, if it exists. */
+export async function dropSchema(schema: string, base = SHARED_POSTGRES): Promise<void> {
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The database of a history test file: before all, a migrated schema (createTestSchema), DATABASE_URL pointing
+ * at it for the services, and a pool of `max` connections; after all, the pool and the services' client are
+ * closed and the schema dropped. Read the fields inside tests or hooks registered after this call.
+ */
+export function historyDatabase(prefix: string, { max = 4 }: { max?: number } = {}): { readonly pool: pg.Pool; readonly schema: TestSchema } {
+  let schema: TestSchema | undefined;
+  let pool: pg.Pool | undefined;
+  beforeAll(async () => {
+    schema = await createTestSchema(prefix);
+    process.env.DATABASE_URL = schema.url;
+    pool = createPool(schema.url, { max });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await closeDb();
+    await schema?.drop();
+  });
   return {
-    url,
-    schema,
-    async drop() {
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await client.end();
-      }
+    get pool() {
+      return pool!;
+    },
+    get schema() {
+      return schema!;
     },
   };
 }
