@@ -9,7 +9,8 @@ import { readLive } from "../support/sse";
  * Two dashboards (the production build, `next start`) on one JetStream and one PostgreSQL, as a team runs
  * them behind a load balancer: they agree on the topic set, paused and resumed keys and live traffic, record
  * every event once, resume a key so that nothing overtakes the stalled messages, and answer a publish during
- * a broker outage within the publish deadline. The test owns its nats-server (stopped and restarted by PID).
+ * a broker outage within the publish deadline. Every topic lives on one stream the driver manages (both
+ * processes add subjects to it). The test owns its nats-server (stopped and restarted by PID).
  */
 
 const TOKEN = "replicas-test-token-0123456789";
@@ -79,9 +80,10 @@ beforeAll(async () => {
   nats = await TestNatsServer.start();
   admin = await connect({ servers: nats.url, maxReconnectAttempts: -1 });
   jsm = await jetstreamManager(admin);
-  await jsm.streams.add({ name: STREAM, subjects: ["repl.>"] });
+  // No stream is made here: both dashboards open their topics on `?stream=REPL`, so the driver creates the
+  // stream and the two processes add each topic's subject to it (several topics on one managed stream).
   schema = await createSchema("repl");
-  const env = { WHISPER_BUS: `jetstream://127.0.0.1:${nats.port}`, WHISPER_PUBLISH_DEADLINE_MS: String(DEADLINE_MS) };
+  const env = { WHISPER_BUS: `jetstream://127.0.0.1:${nats.port}?stream=${STREAM}`, WHISPER_PUBLISH_DEADLINE_MS: String(DEADLINE_MS) };
   [a, b] = await Promise.all([
     startApp({ databaseUrl: schema.databaseUrl, topics: `${ORDERED}:ordered`, token: TOKEN, env }),
     startApp({ databaseUrl: schema.databaseUrl, topics: `${ORDERED}:ordered`, token: TOKEN, env }),
@@ -147,6 +149,8 @@ describe("two dashboards on one JetStream and one PostgreSQL", () => {
     expect(byA + byB).toBe(1000);
     expect(await count()).toBe(1000);
     console.log(`replicas: 1,000 events recorded once: ${byA} by A, ${byB} by B`);
+    const subjects = (await jsm.streams.info(STREAM)).config.subjects;
+    expect(subjects).toEqual(expect.arrayContaining([ORDERED, "repl.new", topic]));
   });
 
   it("a key stalled on A during an outage is resumed from B, and A publishes to it again, in order", async () => {
