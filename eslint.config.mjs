@@ -9,6 +9,7 @@ export default tseslint.config(
       ".next*.lock",
       ".whisper/**",
       "server/generated/**",
+      "server/whisper/dist/**",
       "test-results/**",
       "playwright-report/**",
       "next-env.d.ts",

@@ -3,7 +3,14 @@ import path from "node:path";
 
 /** Test projects: unit (no services), conformance (every driver, real servers), integration (Postgres, NATS, app). */
 export default defineConfig({
-  resolve: { alias: { "@": path.resolve(import.meta.dirname) } },
+  // `@whisper/core` resolves to the core's sources (as tsconfig's paths do for tsc and tsx), so tests
+  // never run a stale dist/ and a test importing internals shares one module graph with the public API.
+  resolve: {
+    alias: [
+      { find: /^@whisper\/core$/, replacement: path.resolve(import.meta.dirname, "server/whisper/index.ts") },
+      { find: /^@\//, replacement: `${path.resolve(import.meta.dirname)}/` },
+    ],
+  },
   test: {
     projects: [
       {

@@ -16,7 +16,7 @@
 import { connect as amqpConnect, type Channel, type ConfirmChannel } from "amqplib";
 import { Redis } from "ioredis";
 import { connectAsync, type MqttClient } from "mqtt";
-import { createMessage, newId, openSubscription, openTopic, subAck, type Message } from "../server/whisper";
+import { createMessage, newId, openSubscription, openTopic, subAck, type Message } from "@whisper/core";
 import { decodeMessage as amqpDecode, encodeMessage as amqpEncode } from "../server/whisper/drivers/amqp/codec";
 import { decodeMessage as mqttDecode, encodeMessage as mqttEncode } from "../server/whisper/drivers/mqtt/codec";
 import { decodeEntry, encodeEntry } from "../server/whisper/drivers/redis/codec";

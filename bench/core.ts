@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from "node:events";
 import { nuid } from "@nats-io/nuid";
-import { createMessage, newId, openSubscription, openTopic, subAck } from "../server/whisper";
+import { createMessage, newId, openSubscription, openTopic, subAck } from "@whisper/core";
 
 const N = Number(process.env.BENCH_N ?? 200_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

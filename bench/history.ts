@@ -25,7 +25,7 @@ import path from "node:path";
 import pg from "pg";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { createMessage, openTopic, type Message } from "@/server/whisper";
+import { createMessage, openTopic, type Message } from "@whisper/core";
 import { closeDb, createPool, db } from "@/server/db";
 import { Recorder, type RecorderOptions } from "@/server/history/recorder";
 import { copyInto } from "@/server/history/writer";

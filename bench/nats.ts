@@ -16,7 +16,7 @@
  */
 import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { connect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
-import { createMessage, newId, openSubscription, openTopic, pubAck, subAck, wire } from "../server/whisper";
+import { createMessage, newId, openSubscription, openTopic, pubAck, subAck, wire } from "@whisper/core";
 import { rawDurableConsume } from "./jetstream-baseline";
 
 const N = Number(process.env.BENCH_N ?? 200_000);

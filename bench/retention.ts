@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import type pg from "pg";
-import { createMessage } from "@/server/whisper";
+import { createMessage } from "@whisper/core";
 import { createPool } from "@/server/db";
 import { Retention } from "@/server/history/retention";
 import { messageRow, type MessageRow } from "@/server/history/rows";

@@ -1,4 +1,4 @@
-import { count, createMessage, dedup, openSubscription, openTopic, pubAck, subAck } from "../server/whisper";
+import { count, createMessage, dedup, openSubscription, openTopic, pubAck, subAck } from "@whisper/core";
 
 const topic = await openTopic("eventbus:orders", { ordering: true, use: [pubAck(), count()] });
 const sub = await openSubscription("eventbus:orders", { name: "billing", concurrency: 16, use: [subAck(), dedup()] });

@@ -18,6 +18,9 @@ export const BUILD_SOURCES = [
   "tsconfig.json",
 ];
 
+/** Folders that are build outputs or installed code, not sources (dist: the core package's build). */
+const SKIPPED = new Set(["node_modules", "generated", "dist"]);
+
 /** The newest modification time (ms) under `paths` (files or folders, relative to `root`). */
 export function newestMtime(root, paths = BUILD_SOURCES) {
   let newest = 0;
@@ -29,7 +32,7 @@ export function newestMtime(root, paths = BUILD_SOURCES) {
       return;
     }
     for (const entry of readdirSync(p)) {
-      if (entry !== "node_modules" && entry !== "generated" && !entry.startsWith(".")) visit(path.join(p, entry));
+      if (!SKIPPED.has(entry) && !entry.startsWith(".")) visit(path.join(p, entry));
     }
   };
   for (const p of paths) visit(path.join(root, p));

@@ -14,6 +14,7 @@ import { fork, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { buildCore } from "./build-core.mjs";
 import { buildIsFresh } from "./build-freshness.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -31,6 +32,7 @@ function log(line) {
 class StartError extends Error {}
 
 function buildIfNeeded() {
+  buildCore(root);
   if (buildIsFresh(root, distDir)) return;
   const built = existsSync(path.join(root, distDir, "BUILD_ID"));
   log(built ? "sources changed since the last build: building…" : "first start: building the dashboard (about a minute)…");

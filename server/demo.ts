@@ -1,4 +1,4 @@
-import { createMessage, type Message } from "@/server/whisper";
+import { createMessage, type Message } from "@whisper/core";
 import type { Runtime } from "./runtime";
 
 /**

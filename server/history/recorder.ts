@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { ReceivedMessage } from "@/server/whisper";
+import type { ReceivedMessage } from "@whisper/core";
 import type { MessageSummary } from "@/server/services/types";
 import { BatchWriter } from "./batch-writer";
 import { historyDefaults } from "./defaults";

@@ -1,4 +1,4 @@
-import { backoffDelay } from "@/server/whisper";
+import { backoffDelay } from "@whisper/core";
 
 /** The backoff of the recorder's retries: a failing insert, a subscription being reopened. */
 export interface RetryTiming {

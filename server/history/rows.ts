@@ -1,4 +1,4 @@
-import { Message, type Body, type ExtensionValue } from "@/server/whisper";
+import { Message, type Body, type ExtensionValue } from "@whisper/core";
 import type { MessageSummary } from "@/server/services/types";
 import { isStorable, storableForm } from "./storable";
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { ExtensionValue, Message } from "@/server/whisper";
+import type { ExtensionValue, Message } from "@whisper/core";
 
 /**
  * What history can store verbatim: THE rule, used by the API (an event it cannot store is refused with a 400

@@ -1,4 +1,4 @@
-import { openSubscription, type ReceivedMessage, type Subscription } from "@/server/whisper";
+import { openSubscription, type ReceivedMessage, type Subscription } from "@whisper/core";
 import type { MessageSummary } from "@/server/services/types";
 import type { BatchWriter, WriteOutcome } from "./batch-writer";
 import { CommitTurn } from "./commit-turn";

@@ -5,7 +5,7 @@ import { browseMessages, getMessage } from "@/server/services/messages";
 import { replayMessage } from "@/server/services/replay";
 import { listStalled } from "@/server/services/ordering";
 import type { TopicSummary } from "@/server/services/types";
-import type { Message } from "@/server/whisper";
+import type { Message } from "@whisper/core";
 import { demoFor, type DemoStatus } from "../demo";
 import { redactUrl } from "../redact";
 import { currentRuntime, describe, getRuntime, type PublishOutcome } from "../runtime";

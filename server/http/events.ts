@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { wire, type Message } from "@/server/whisper";
+import { wire, type Message } from "@whisper/core";
 import { storableProblems } from "@/server/history/storable";
 import { decodeUtf8, jsonDepthExceeds, parseJsonText } from "./body";
 import { httpDefaults } from "./defaults";

@@ -1,4 +1,4 @@
-import { getBus, natsServerAddress } from "@/server/whisper";
+import { getBus, natsServerAddress } from "@whisper/core";
 import { describe } from "./errors";
 
 /** What the broker can tell about one subscription of a managed topic (null where it cannot). */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
 import { connectionSettings } from "@/prisma/connection";
-import { natsServerAddress } from "@/server/whisper";
+import { natsServerAddress } from "@whisper/core";
 import { describe } from "./errors";
 
 /**

@@ -1,7 +1,7 @@
 import { deleteTopic, getTopic, upsertTopic } from "@/server/services/topics";
 import { ConflictError, NotFoundError, UnavailableError } from "@/server/services/errors";
 import type { Recorder } from "@/server/history/recorder";
-import { count, getBus, openTopic, PublishError, type PauseEvent, type Topic } from "@/server/whisper";
+import { count, getBus, openTopic, PublishError, type PauseEvent, type Topic } from "@whisper/core";
 import { topicUrl, type Config } from "../config";
 import { describe, redactUrl } from "./errors";
 

@@ -1,4 +1,4 @@
-import type { Message } from "@/server/whisper";
+import type { Message } from "@whisper/core";
 import { describe } from "./errors";
 
 /** The outcome of one event of POST /api/topics/{topic}/events. */

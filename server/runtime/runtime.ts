@@ -7,7 +7,7 @@ import { listTopics, upsertTopic } from "@/server/services/topics";
 import { discardStalled, resumeStalled } from "@/server/services/ordering";
 import { UnavailableError } from "@/server/services/errors";
 import type { MessageSummary } from "@/server/services/types";
-import { Message, wire } from "@/server/whisper";
+import { Message } from "@whisper/core";
 import { topicUrl, type Config } from "../config";
 import { Metrics } from "../metrics";
 import { LiveHub } from "../live/hub";
@@ -174,11 +174,10 @@ export class Runtime {
    */
   async publish(topicName: string, message: Message): Promise<string> {
     const managed = this.#topics.require(topicName);
-    const own = ownMessage(message);
     try {
-      return await this.#publishCounted(managed, managed.topic.publish(own));
+      return await this.#publishCounted(managed, managed.topic.publish(message));
     } catch (error) {
-      if (codeOf(error) === PAUSED_CODE && own.orderingKey !== undefined) await this.#stalls.rejected(managed, own, error);
+      if (codeOf(error) === PAUSED_CODE && message.orderingKey !== undefined) await this.#stalls.rejected(managed, message, error);
       throw error;
     }
   }
@@ -193,7 +192,7 @@ export class Runtime {
     const managed = this.#topics.require(topicName);
     const late = new Set<string>();
     return publishWithin(
-      messages.map(ownMessage),
+      messages,
       (m) => {
         const result = this.publish(topicName, m);
         // Stored as stalled at the deadline but confirmed afterwards: not to be sent again by Resume.
@@ -227,17 +226,16 @@ export class Runtime {
       resend: async (topic, key, messages) => {
         await this.ensureTopic(topic);
         const managed = this.#topics.require(topic);
-        const own = messages.map(ownMessage);
-        for (const m of own) managed.resending.add(m.id);
+        for (const m of messages) managed.resending.add(m.id);
         // Kept out of the catch-up's re-pausing while the entry is still open.
         const sends = this.#stalls.resuming(topic, key, async () =>
           Promise.allSettled(
-            managed.topic.resumeWith(key, own).map((result, i) =>
-              this.#publishCounted(managed, result).finally(() => managed.resending.delete(own[i]!.id)),
+            managed.topic.resumeWith(key, messages).map((result, i) =>
+              this.#publishCounted(managed, result).finally(() => managed.resending.delete(messages[i]!.id)),
             ),
           ),
         );
-        return own.map((_, i) => sends.then((settled) => unwrap(settled[i]!)));
+        return messages.map((_, i) => sends.then((settled) => unwrap(settled[i]!)));
       },
       resumed: (topic, key) => this.#control?.publish({ kind: "key.resumed", topic, key }),
     });
@@ -364,12 +362,4 @@ export function stopping(): UnavailableError {
 function unwrap<T>(settled: PromiseSettledResult<T>): T {
   if (settled.status === "fulfilled") return settled.value;
   throw settled.reason;
-}
-
-/**
- * The message as an instance of this bundle's Message class: a Message built by another bundle's copy of
- * the core is not `instanceof` ours, so it is re-read from its CloudEvents JSON (lossless: data or data_base64).
- */
-function ownMessage(message: Message): Message {
-  return message instanceof Message ? message : wire.fromStructured(JSON.parse(JSON.stringify(message)));
 }

@@ -1,5 +1,5 @@
 import { appendMessagesToStall, appendToStall, markStalledPublished, openStalledKeys, recordStall } from "@/server/services/ordering";
-import type { Message, PauseEvent } from "@/server/whisper";
+import type { Message, PauseEvent } from "@whisper/core";
 import type { Metrics } from "../metrics";
 import { describe } from "./errors";
 import type { ManagedTopic } from "./managed-topics";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { newId, type Message, type PauseEvent } from "@/server/whisper";
+import { newId, type Message, type PauseEvent } from "@whisper/core";
 import { db } from "@/server/db";
 import type { Prisma } from "@/server/generated/prisma/client";
 import { splitBody, storedMessage } from "@/server/history/rows";

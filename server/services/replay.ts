@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { newId, type Message } from "@/server/whisper";
+import { newId, type Message } from "@whisper/core";
 import { db } from "@/server/db";
 import { storedMessage } from "@/server/history/rows";
 import { audit } from "./audit";

@@ -1,4 +1,4 @@
-import type { Message } from "./message";
+import type { Message } from "./message.js";
 
 /**
  * The driver interface: the least a protocol must provide. Everything portable (validation, middleware,

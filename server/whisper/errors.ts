@@ -24,6 +24,7 @@ export const ErrorCode = {
   HandlerTimeout: "ERR_HANDLER_TIMEOUT",
   Aborted: "ERR_ABORTED",
   AlreadyReceiving: "ERR_ALREADY_RECEIVING",
+  DriverUnavailable: "ERR_DRIVER_UNAVAILABLE",
   PartialSend: "ERR_PARTIAL_SEND",
   SettlementFailed: "ERR_SETTLEMENT_FAILED",
 } as const;
@@ -250,6 +251,20 @@ export class AbortedError extends WhisperError {
 export class AlreadyReceivingError extends WhisperError {
   constructor(readonly subscription: string) {
     super(`subscription ${subscription} is already being received from`, ErrorCode.AlreadyReceiving);
+  }
+}
+
+/**
+ * A built-in driver's client library (an optional peer dependency of the package) is not installed.
+ * `packages` is what `npm install` needs for the scheme.
+ */
+export class DriverUnavailableError extends WhisperError {
+  constructor(
+    readonly scheme: string,
+    readonly packages: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`the ${scheme}: driver needs ${packages.join(" and ")}: npm install ${packages.join(" ")}`, ErrorCode.DriverUnavailable, options);
   }
 }
 

@@ -2,17 +2,17 @@
  * whisper: send and receive CloudEvents over any protocol through one small API.
  * This file is the public surface; everything not exported here is internal.
  */
-import { registerDriver } from "./registry";
+import { registerBuiltinDrivers } from "./builtin-drivers.js";
 
-export { openTopic, Topic, type TopicOptions, type PauseEvent } from "./topic";
+export { openTopic, Topic, type TopicOptions, type PauseEvent } from "./topic.js";
 export {
   openSubscription,
   Subscription,
   type SubscriptionOptions,
   type Handler,
   type ErrorListener,
-} from "./subscription";
-export { PublishResult } from "./publish-result";
+} from "./subscription.js";
+export { PublishResult } from "./publish-result.js";
 export {
   createMessage,
   newId,
@@ -21,8 +21,8 @@ export {
   type MessageInit,
   type ExtensionValue,
   type Body,
-} from "./message";
-export { registerDriver, registeredSchemes, type DriverFactory } from "./registry";
+} from "./message.js";
+export { registerDriver, registeredSchemes, type DriverFactory } from "./registry.js";
 export type {
   Driver,
   DriverCapabilities,
@@ -32,8 +32,8 @@ export type {
   DriverTopicOptions,
   DriverSubscriptionOptions,
   SendOptions,
-} from "./driver";
-export type { PausedKey } from "./ordering/key-queues";
+} from "./driver.js";
+export type { PausedKey } from "./ordering/key-queues.js";
 export type {
   Middleware,
   PublishNext,
@@ -42,27 +42,20 @@ export type {
   Counters,
   TopicContext,
   SubscriptionContext,
-} from "./middleware/types";
-export { pubAck } from "./middleware/pub-ack";
-export { subAck } from "./middleware/sub-ack";
-export { count } from "./middleware/count";
-export { retry, type RetryOptions } from "./middleware/retry";
-export { deadLetter, type DeadLetterOptions, type DeadLetterPublisher } from "./middleware/dead-letter";
-export { dedup, type DedupOptions } from "./middleware/dedup";
-export { timeout } from "./middleware/timeout";
-export * from "./errors";
-export { defaults } from "./defaults";
-export { backoffDelay } from "./timing";
-export { getBus } from "./drivers/eventbus/bus";
-export { natsServerAddress } from "./drivers/nats/url";
+} from "./middleware/types.js";
+export { pubAck } from "./middleware/pub-ack.js";
+export { subAck } from "./middleware/sub-ack.js";
+export { count } from "./middleware/count.js";
+export { retry, type RetryOptions } from "./middleware/retry.js";
+export { deadLetter, type DeadLetterOptions, type DeadLetterPublisher } from "./middleware/dead-letter.js";
+export { dedup, type DedupOptions } from "./middleware/dedup.js";
+export { timeout } from "./middleware/timeout.js";
+export * from "./errors.js";
+export { defaults } from "./defaults.js";
+export { backoffDelay } from "./timing.js";
+export { getBus } from "./drivers/eventbus/bus.js";
+export { natsServerAddress } from "./drivers/nats/url.js";
 
-// Built-in drivers. Network drivers load their client libraries only when their scheme is first used.
-registerDriver("eventbus", async () => (await import("./drivers/eventbus/index")).eventbusDriver);
-registerDriver("nats", async () => (await import("./drivers/nats/index")).natsDriver);
-registerDriver("jetstream", async () => (await import("./drivers/jetstream/index")).jetstreamDriver);
-registerDriver("http", async () => (await import("./drivers/http/index")).httpDriver);
-registerDriver("https", async () => (await import("./drivers/http/index")).httpDriver);
-registerDriver("redis", async () => (await import("./drivers/redis/index")).redisDriver);
-registerDriver("amqp", async () => (await import("./drivers/amqp/index")).amqpDriver);
-registerDriver("mqtt", async () => (await import("./drivers/mqtt/index")).mqttDriver);
-export * as wire from "./wire";
+export * as wire from "./wire.js";
+
+registerBuiltinDrivers();

@@ -1,6 +1,6 @@
 import { nuid } from "@nats-io/nuid";
-import { defaults } from "./defaults";
-import { InvalidMessageError } from "./errors";
+import { defaults } from "./defaults.js";
+import { InvalidMessageError } from "./errors.js";
 
 /** A CloudEvents extension value (the spec's Boolean, Integer and String types). */
 export type ExtensionValue = string | number | boolean;

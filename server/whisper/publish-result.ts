@@ -1,4 +1,4 @@
-import { AbortedError } from "./errors";
+import { AbortedError } from "./errors.js";
 
 /**
  * The outcome of one publish: awaitable (resolves to the message id, or rejects with a coded error), and

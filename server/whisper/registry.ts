@@ -1,5 +1,5 @@
-import type { Driver } from "./driver";
-import { InvalidUrlError, UnknownDriverError } from "./errors";
+import type { Driver } from "./driver.js";
+import { InvalidUrlError, UnknownDriverError } from "./errors.js";
 
 /** A driver, or a loader for it (so a protocol's client library loads only when its scheme is used). */
 export type DriverFactory = Driver | (() => Driver | Promise<Driver>);

@@ -1,7 +1,7 @@
-import type { DriverTopic } from "./driver";
-import { PartialSendError, PublishError, WhisperError } from "./errors";
-import type { Pending } from "./ordering/key-queues";
-import { withRetries, type RetryPolicy } from "./timing";
+import type { DriverTopic } from "./driver.js";
+import { PartialSendError, PublishError, WhisperError } from "./errors.js";
+import type { Pending } from "./ordering/key-queues.js";
+import { withRetries, type RetryPolicy } from "./timing.js";
 
 /** An ordered batch that failed for good: the error, and the messages from the failed one on, in order. */
 export interface OrderedFailure {

@@ -1,5 +1,5 @@
-import type { DriverSubscription } from "./driver";
-import { SettlementError, SubscriptionClosedError } from "./errors";
+import type { DriverSubscription } from "./driver.js";
+import { SettlementError, SubscriptionClosedError } from "./errors.js";
 
 /** What settling one delivery needs: its CloudEvents id (for error reports) and the driver's ack handle. */
 export interface Settleable {

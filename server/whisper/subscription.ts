@@ -1,19 +1,19 @@
 import { z } from "zod";
-import { defaults } from "./defaults";
-import type { DriverCapabilities, DriverDelivery, DriverSubscription } from "./driver";
-import { AlreadyReceivingError, InvalidOptionsError, SubscriptionClosedError } from "./errors";
-import { newId, ReceivedMessage, type Settler } from "./message";
+import { defaults } from "./defaults.js";
+import type { DriverCapabilities, DriverDelivery, DriverSubscription } from "./driver.js";
+import { AlreadyReceivingError, InvalidOptionsError, SubscriptionClosedError } from "./errors.js";
+import { newId, ReceivedMessage, type Settler } from "./message.js";
 import {
   emptyCounters,
   type Counters,
   type Middleware,
   type ReceiveNext,
   type SubscriptionContext,
-} from "./middleware/types";
-import { KeyedRunner } from "./ordering/keyed-runner";
-import { resolveDriver } from "./registry";
-import { Settlements } from "./settlements";
-import { withRetries, type RetryPolicy } from "./timing";
+} from "./middleware/types.js";
+import { KeyedRunner } from "./ordering/keyed-runner.js";
+import { resolveDriver } from "./registry.js";
+import { Settlements } from "./settlements.js";
+import { withRetries, type RetryPolicy } from "./timing.js";
 
 const positiveInt = z.number().int().positive();
 const subscriptionOptionsSchema = z.strictObject({

@@ -1,19 +1,19 @@
 import { z } from "zod";
-import { defaults } from "./defaults";
-import type { DriverCapabilities, DriverTopic } from "./driver";
+import { defaults } from "./defaults.js";
+import type { DriverCapabilities, DriverTopic } from "./driver.js";
 import {
   FlowControlError,
   InvalidOptionsError,
   OrderingKeyPausedError,
   OrderingNotEnabledError,
   TopicClosedError,
-} from "./errors";
-import { createMessage, Message, type MessageInit } from "./message";
-import { emptyCounters, type Counters, type Middleware, type PublishNext, type PublishOptions } from "./middleware/types";
-import { KeyQueues, takeWithin, type PausedKey, type Pending } from "./ordering/key-queues";
-import { PublishResult } from "./publish-result";
-import { resolveDriver } from "./registry";
-import { sendSettling } from "./send";
+} from "./errors.js";
+import { createMessage, Message, type MessageInit } from "./message.js";
+import { emptyCounters, type Counters, type Middleware, type PublishNext, type PublishOptions } from "./middleware/types.js";
+import { KeyQueues, takeWithin, type PausedKey, type Pending } from "./ordering/key-queues.js";
+import { PublishResult } from "./publish-result.js";
+import { resolveDriver } from "./registry.js";
+import { sendSettling } from "./send.js";
 
 const positiveInt = z.number().int().positive();
 const topicOptionsSchema = z.strictObject({

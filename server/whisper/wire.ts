@@ -1,5 +1,5 @@
-import { InvalidMessageError } from "./errors";
-import { bodyBytes, isJsonType, Message, utf8 } from "./message";
+import { InvalidMessageError } from "./errors.js";
+import { bodyBytes, isJsonType, Message, utf8 } from "./message.js";
 
 /**
  * CloudEvents wire formats as pure functions (no I/O), shared by the HTTP and NATS drivers:

@@ -1,5 +1,5 @@
 import { connect, type ChannelModel } from "amqplib";
-import { ErrorCode, newId } from "@/server/whisper";
+import { ErrorCode, newId } from "@whisper/core";
 import type { ConformanceHarness } from "./harness";
 import { runConformance } from "./suite";
 

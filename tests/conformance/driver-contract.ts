@@ -7,7 +7,7 @@ import {
   type DriverSubscription,
   type DriverTopic,
   type Message,
-} from "@/server/whisper";
+} from "@whisper/core";
 import { resolveDriver } from "@/server/whisper/registry";
 import type { ConformanceHarness, HarnessTopic } from "./harness";
 

@@ -1,4 +1,4 @@
-import { getBus, newId, PublishError } from "@/server/whisper";
+import { getBus, newId, PublishError } from "@whisper/core";
 import type { ConformanceHarness } from "./harness";
 import { runConformance } from "./suite";
 

@@ -1,4 +1,4 @@
-import type { DriverCapabilities, SubscriptionOptions, TopicOptions } from "@/server/whisper";
+import type { DriverCapabilities, SubscriptionOptions, TopicOptions } from "@whisper/core";
 
 /** A fresh topic for one test: URLs nobody else uses. */
 export interface HarnessTopic {

@@ -1,5 +1,5 @@
 import http from "node:http";
-import { newId, openSubscription, type Subscription } from "@/server/whisper";
+import { newId, openSubscription, type Subscription } from "@whisper/core";
 import type { ConformanceHarness } from "./harness";
 import { runConformance } from "./suite";
 import { freePort } from "../support/net";

@@ -1,6 +1,6 @@
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { ErrorCode, newId } from "@/server/whisper";
+import { ErrorCode, newId } from "@whisper/core";
 import type { ConformanceHarness } from "./harness";
 import { runConformance } from "./suite";
 

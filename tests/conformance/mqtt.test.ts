@@ -1,4 +1,4 @@
-import { createMessage, newId, openTopic, pubAck, type Topic } from "@/server/whisper";
+import { createMessage, newId, openTopic, pubAck, type Topic } from "@whisper/core";
 import { mqttCapabilityReasons, mqttConnections } from "@/server/whisper/drivers/mqtt";
 import { BrokerProcess } from "../support/broker-process";
 import { waitFor } from "../support/wait";

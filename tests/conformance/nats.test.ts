@@ -1,4 +1,4 @@
-import { createMessage, newId, openTopic, pubAck, type Topic } from "@/server/whisper";
+import { createMessage, newId, openTopic, pubAck, type Topic } from "@whisper/core";
 import { natsCapabilityReasons } from "@/server/whisper/drivers/nats";
 import { connectionState, TestNatsServer } from "../support/nats-server";
 import type { ConformanceHarness } from "./harness";

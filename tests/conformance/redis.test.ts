@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { newId } from "@/server/whisper";
+import { newId } from "@whisper/core";
 import { BrokerProcess } from "../support/broker-process";
 import type { ConformanceHarness } from "./harness";
 import { runConformance } from "./suite";

@@ -11,7 +11,7 @@ import {
   type SubscriptionOptions,
   type Topic,
   type TopicOptions,
-} from "@/server/whisper";
+} from "@whisper/core";
 import { deferred, nextMacrotask } from "../support/wait";
 import { driverContractTests } from "./driver-contract";
 import type { ConformanceHarness, HarnessTopic } from "./harness";

@@ -11,6 +11,7 @@ import { spawn, spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { buildCore } from "../../scripts/build-core.mjs";
 import { buildIsFresh } from "../../scripts/build-freshness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -50,6 +51,7 @@ async function resetSchema() {
 }
 
 function buildIfNeeded() {
+  buildCore(root);
   if (buildIsFresh(root, distDir) && !env.E2E_FORCE_BUILD) {
     log(`${distDir} is up to date; skipping next build`);
     return;

@@ -2,7 +2,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { wire } from "@/server/whisper";
+import { wire } from "@whisper/core";
 import { eventually, startOnJetStream, type RunningApp, type TestSchema } from "../support/app";
 import { deleteStreams } from "../support/jetstream";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMessage, newId } from "@/server/whisper";
+import { createMessage, newId } from "@whisper/core";
 import { closeDb, db } from "@/server/db";
 import { messageRow, type MessageRow } from "@/server/history/rows";
 import { insertBatch } from "@/server/history/writer";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
-import { newId, openTopic, type Topic } from "@/server/whisper";
+import { newId, openTopic, type Topic } from "@whisper/core";
 import { createPool } from "@/server/db";
 import { Recorder } from "@/server/history/recorder";
 import { deleteStreams } from "../support/jetstream";

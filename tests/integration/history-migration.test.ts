@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
-import { createMessage } from "@/server/whisper";
+import { createMessage } from "@whisper/core";
 import { closeDb, createPool } from "@/server/db";
 import { messageRow } from "@/server/history/rows";
 import { insertBatch } from "@/server/history/writer";

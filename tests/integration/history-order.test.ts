@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
-import { createMessage, newId, openTopic, type Message } from "@/server/whisper";
+import { createMessage, newId, openTopic, type Message } from "@whisper/core";
 import { Recorder } from "@/server/history/recorder";
 import { messageRow } from "@/server/history/rows";
 import { insertBatch } from "@/server/history/writer";

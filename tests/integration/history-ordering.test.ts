@@ -10,7 +10,7 @@ import {
   type Message,
   type Subscription,
   type Topic,
-} from "@/server/whisper";
+} from "@whisper/core";
 import { closeDb } from "@/server/db";
 import { appendToStall, discardStalled, listStalled, recordStall, resumeStalled } from "@/server/services/ordering";
 import { listAudit } from "@/server/services/audit";

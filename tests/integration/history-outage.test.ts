@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
-import { newId, openTopic } from "@/server/whisper";
+import { newId, openTopic } from "@whisper/core";
 import { createPool } from "@/server/db";
 import { Recorder } from "@/server/history/recorder";
 import { migrate, startPostgres, until, type PrivatePostgres } from "../support/postgres";

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
-import { ConnectionError, createMessage, newId, openTopic, registerDriver, type Driver, type Topic } from "@/server/whisper";
+import { ConnectionError, createMessage, newId, openTopic, registerDriver, type Driver, type Topic } from "@whisper/core";
 import { eventbusDriver } from "@/server/whisper/drivers/eventbus/index";
 import { Recorder } from "@/server/history/recorder";
 import { messageRow } from "@/server/history/rows";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMessage, newId, openTopic, type Message, type Topic } from "@/server/whisper";
+import { createMessage, newId, openTopic, type Message, type Topic } from "@whisper/core";
 import { closeDb, db } from "@/server/db";
 import { Recorder } from "@/server/history/recorder";
 import { getMessage } from "@/server/services/messages";

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
-import { createMessage, newId, openTopic, type Topic } from "@/server/whisper";
+import { createMessage, newId, openTopic, type Topic } from "@whisper/core";
 import { Recorder } from "@/server/history/recorder";
 import { RETENTION_LOCK, type RetentionSettings } from "@/server/history/retention";
 import { messageRow } from "@/server/history/rows";

@@ -1,7 +1,7 @@
 import http from "node:http";
 import { CloudEvent, emitterFor, HTTP, httpTransport, Mode } from "cloudevents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMessage, newId, openSubscription, openTopic, subAck, type ReceivedMessage, type Subscription } from "@/server/whisper";
+import { createMessage, newId, openSubscription, openTopic, subAck, type ReceivedMessage, type Subscription } from "@whisper/core";
 import { freePort } from "../support/net";
 
 /** Interop with the CloudEvents JavaScript SDK (cloudevents v10) over HTTP, in both directions. */

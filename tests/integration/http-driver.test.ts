@@ -16,7 +16,7 @@ import {
   type ReceivedMessage,
   type Subscription,
   type Topic,
-} from "@/server/whisper";
+} from "@whisper/core";
 import { freePort } from "../support/net";
 import { deferred, nextMacrotask } from "../support/wait";
 

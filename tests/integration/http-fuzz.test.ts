@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newId, openSubscription, type Subscription } from "@/server/whisper";
+import { newId, openSubscription, type Subscription } from "@whisper/core";
 import { freePort } from "../support/net";
 import { baseViaHttp as viaHttp, eventCases, numbered, prng, sendAll, structured, validEvent, type Case } from "../support/fuzz";
 

@@ -11,7 +11,7 @@ import {
   subAck,
   type Subscription,
   type Topic,
-} from "@/server/whisper";
+} from "@whisper/core";
 import { MANAGED_TAG } from "@/server/whisper/drivers/jetstream/streams";
 import { LOCK_STREAM } from "@/server/whisper/drivers/jetstream/lock";
 

@@ -14,7 +14,7 @@ import {
   subAck,
   type ReceivedMessage,
   type Subscription,
-} from "@/server/whisper";
+} from "@whisper/core";
 import { connectionState, TestNatsServer } from "../support/nats-server";
 
 const CODES = new Set<string>(Object.values(ErrorCode).filter((code) => code !== ErrorCode.Unknown));

@@ -11,7 +11,7 @@ import {
   subAck,
   type Subscription,
   type Topic,
-} from "@/server/whisper";
+} from "@whisper/core";
 import { waitFor } from "../support/wait";
 
 const SERVER = "127.0.0.1:4222";

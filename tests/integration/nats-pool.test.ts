@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMessage, openSubscription, openTopic, pubAck, type ReceivedMessage } from "@/server/whisper";
+import { createMessage, openSubscription, openTopic, pubAck, type ReceivedMessage } from "@whisper/core";
 import { natsConnections } from "@/server/whisper/drivers/nats";
 import { connectionState, TestNatsServer } from "../support/nats-server";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode, openSubscription, openTopic } from "@/server/whisper";
+import { ErrorCode, openSubscription, openTopic } from "@whisper/core";
 
 describe("nats:// and jetstream:// URLs and settings", () => {
   it.each([

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { buildCore } from "../../scripts/build-core.mjs";
 import { buildIsFresh as isFresh } from "../../scripts/build-freshness.mjs";
 import { freePort } from "./net";
 import { dropSchema } from "./postgres";
@@ -62,8 +63,8 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
 
 /** Builds the app into .next-api unless the build there is newer than every source file. */
 export async function ensureBuilt(): Promise<void> {
-  if (buildIsFresh()) return;
   await withLock(async () => {
+    buildCore(ROOT);
     if (buildIsFresh()) return;
     const { code, output } = await run(process.execPath, [NEXT_BIN, "build"], {
       ...process.env,

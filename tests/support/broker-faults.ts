@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { createMessage, ErrorCode, openSubscription, openTopic, subAck, type SubscriptionOptions } from "@/server/whisper";
+import { createMessage, ErrorCode, openSubscription, openTopic, subAck, type SubscriptionOptions } from "@whisper/core";
 import { freePort } from "./net";
 import { TcpProxy } from "./tcp-proxy";
 import { waitFor } from "./wait";

@@ -4,7 +4,7 @@
  * before it acks each message (stdout to a pipe is synchronous on Linux), so every message the server
  * may count as acked has been reported.
  */
-import { openSubscription } from "@/server/whisper";
+import { openSubscription } from "@whisper/core";
 
 const [url, name, ackDeadline] = process.argv.slice(2);
 const sub = await openSubscription(url!, { name, ackDeadlineMs: Number(ackDeadline), concurrency: 4 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMessage, ErrorCode, getBus, newId, openSubscription, openTopic } from "@/server/whisper";
+import { createMessage, ErrorCode, getBus, newId, openSubscription, openTopic } from "@whisper/core";
 import { waitFor } from "../support/wait";
 
 describe("eventbus subscription figures", () => {

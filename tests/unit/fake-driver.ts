@@ -6,8 +6,8 @@ import type {
   DriverTopic,
   Message,
   SendOptions,
-} from "@/server/whisper";
-import { ConnectionError, newId, PartialSendError, PublishError, registerDriver } from "@/server/whisper";
+} from "@whisper/core";
+import { ConnectionError, newId, PartialSendError, PublishError, registerDriver } from "@whisper/core";
 
 const CAPABILITIES: DriverCapabilities = Object.freeze({
   nack: true,

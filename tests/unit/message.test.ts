@@ -1,6 +1,6 @@
 import { CloudEvent, HTTP } from "cloudevents";
 import { describe, expect, it } from "vitest";
-import { createMessage, defaults, ErrorCode, Message, wire } from "@/server/whisper";
+import { createMessage, defaults, ErrorCode, Message, wire } from "@whisper/core";
 
 describe("createMessage", () => {
   it("makes a frozen CloudEvent 1.0 with a nuid id, the time now and the documented defaults", () => {

@@ -15,7 +15,7 @@ import {
   type ReceivedMessage,
   type SubscriptionOptions,
   type Topic,
-} from "@/server/whisper";
+} from "@whisper/core";
 import { deferred, waitFor } from "../support/wait";
 
 /** A fresh in-process topic + subscription, and a way to receive until `count` handler calls ended. */

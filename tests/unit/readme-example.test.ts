@@ -5,10 +5,10 @@ import { describe, expect, it } from "vitest";
 
 const root = path.resolve(import.meta.dirname, "../..");
 
-describe("README quickstart", () => {
+describe("the core's README quickstart", () => {
   it("shows examples/quickstart.ts verbatim, and that file runs as written", () => {
     const example = readFileSync(path.join(root, "examples/quickstart.ts"), "utf8").trim();
-    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+    const readme = readFileSync(path.join(root, "server/whisper/README.md"), "utf8");
     expect(readme).toContain(example);
     const output = execFileSync(path.join(root, "node_modules/.bin/tsx"), ["examples/quickstart.ts"], {
       cwd: root,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMessage } from "@/server/whisper";
+import { createMessage } from "@whisper/core";
 import { storableForm, storableIdSchema, storableLimits, storableProblems, storableValue } from "@/server/history/storable";
 import { messageRow } from "@/server/history/rows";
 

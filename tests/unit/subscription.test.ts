@@ -9,7 +9,7 @@ import {
   SettlementError,
   subAck,
   type ReceivedMessage,
-} from "@/server/whisper";
+} from "@whisper/core";
 import { deferred, nextMacrotask, waitFor } from "../support/wait";
 import { installFakeDriver } from "./fake-driver";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMessage, InvalidOptionsError, openTopic, OrderingKeyPausedError, PublishError, type PauseEvent } from "@/server/whisper";
+import { createMessage, InvalidOptionsError, openTopic, OrderingKeyPausedError, PublishError, type PauseEvent } from "@whisper/core";
 import { installFakeDriver } from "./fake-driver";
 
 const fake = installFakeDriver();

@@ -9,7 +9,7 @@ import {
   PublishError,
   pubAck,
   type Middleware,
-} from "@/server/whisper";
+} from "@whisper/core";
 import { deferred, nextMacrotask } from "../support/wait";
 import { installFakeDriver } from "./fake-driver";
 

@@ -1,4 +1,4 @@
-import { PartialSendError } from "../errors";
+import { PartialSendError } from "../errors.js";
 
 /**
  * Ends a driver's sendBatch by the sendBatch contract: returns when `failures` (index → error) is empty,

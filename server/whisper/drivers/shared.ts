@@ -1,4 +1,4 @@
-import { ConnectionError } from "../errors";
+import { ConnectionError } from "../errors.js";
 
 /**
  * One connection per server per process, shared by every topic and subscription that names the server and

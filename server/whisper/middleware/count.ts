@@ -1,4 +1,4 @@
-import type { Middleware } from "./types";
+import type { Middleware } from "./types.js";
 
 /**
  * count(): maintains the counters that topic.stats() and sub.stats() return — published / publishFailed on a

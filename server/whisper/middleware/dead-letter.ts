@@ -1,7 +1,7 @@
-import { defaults } from "../defaults";
-import { InvalidOptionsError } from "../errors";
-import type { Message } from "../message";
-import type { Middleware } from "./types";
+import { defaults } from "../defaults.js";
+import { InvalidOptionsError } from "../errors.js";
+import type { Message } from "../message.js";
+import type { Middleware } from "./types.js";
 
 /** Where dead letters go: an open Topic, or anything that publishes like one. */
 export interface DeadLetterPublisher {

@@ -1,6 +1,6 @@
-import { defaults } from "../defaults";
-import { InvalidOptionsError } from "../errors";
-import type { Middleware } from "./types";
+import { defaults } from "../defaults.js";
+import { InvalidOptionsError } from "../errors.js";
+import type { Middleware } from "./types.js";
 
 export interface DedupOptions {
   /** How long an id is remembered after its message was acked (ms). */

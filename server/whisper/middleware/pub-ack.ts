@@ -1,4 +1,4 @@
-import type { Middleware, PublishOptions } from "./types";
+import type { Middleware, PublishOptions } from "./types.js";
 
 const CONFIRM: PublishOptions = Object.freeze({ confirm: true });
 

@@ -1,7 +1,7 @@
-import { defaults } from "../defaults";
-import { InvalidOptionsError } from "../errors";
-import { backoffDelay, sleep } from "../timing";
-import type { Middleware } from "./types";
+import { defaults } from "../defaults.js";
+import { InvalidOptionsError } from "../errors.js";
+import { backoffDelay, sleep } from "../timing.js";
+import type { Middleware } from "./types.js";
 
 export interface RetryOptions {
   /** Handler attempts in this process, including the first. */

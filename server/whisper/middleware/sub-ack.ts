@@ -1,4 +1,4 @@
-import type { Middleware } from "./types";
+import type { Middleware } from "./types.js";
 
 /**
  * subAck(): acks a message after its handler returns and nacks it when the handler throws, unless the

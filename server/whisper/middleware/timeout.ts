@@ -1,5 +1,5 @@
-import { HandlerTimeoutError, InvalidOptionsError } from "../errors";
-import type { Middleware } from "./types";
+import { HandlerTimeoutError, InvalidOptionsError } from "../errors.js";
+import type { Middleware } from "./types.js";
 
 /**
  * timeout(ms): fails a handler call that has not finished within `ms` with HandlerTimeoutError, so the

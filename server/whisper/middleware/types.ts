@@ -1,5 +1,5 @@
-import type { DriverCapabilities } from "../driver";
-import type { Message, ReceivedMessage } from "../message";
+import type { DriverCapabilities } from "../driver.js";
+import type { Message, ReceivedMessage } from "../message.js";
 
 /** Per-message publish options travelling down the chain. Treat as immutable: make a new object to change. */
 export interface PublishOptions {

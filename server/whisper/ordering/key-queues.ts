@@ -1,4 +1,4 @@
-import type { Message } from "../message";
+import type { Message } from "../message.js";
 
 /** A message accepted by a topic and not yet settled. */
 export interface Pending {

@@ -1,6 +1,6 @@
-import { InvalidMessageError } from "../../errors";
-import { bodyBytes, Message, newId } from "../../message";
-import { fromStructured, isStructured } from "../../wire";
+import { InvalidMessageError } from "../../errors.js";
+import { bodyBytes, Message, newId } from "../../message.js";
+import { fromStructured, isStructured } from "../../wire.js";
 
 /**
  * The CloudEvents AMQP binding on AMQP 0-9-1 messages (pure functions, no I/O). Binary mode: every attribute

@@ -1,5 +1,5 @@
 import { connect, type Channel, type ConfirmChannel, type RecoveringChannelModel } from "amqplib";
-import { defaults } from "../../defaults";
+import { defaults } from "../../defaults.js";
 import {
   ConnectionError,
   ErrorCode,
@@ -8,8 +8,8 @@ import {
   PublishError,
   TimeoutError,
   WhisperError,
-} from "../../errors";
-import { SharedConnections, type SharedLease } from "../shared";
+} from "../../errors.js";
+import { SharedConnections, type SharedLease } from "../shared.js";
 
 /** Where and how to connect; `key` identifies one shared connection (server, vhost and credentials). */
 export interface AmqpAddress {

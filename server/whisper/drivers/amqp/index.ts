@@ -5,16 +5,16 @@ import type {
   DriverTopic,
   DriverTopicOptions,
   SendOptions,
-} from "../../driver";
-import { PublishError } from "../../errors";
-import type { Message } from "../../message";
-import { throwIfUnsent } from "../batch";
-import { SharedTopic, type SharedLease } from "../shared";
-import { encodeMessage } from "./codec";
-import { acquireAmqp, isRetryableAmqpError, wrapAmqpError, type AmqpConnection } from "./connection";
-import { amqpCapabilities, parseAmqpUrl, type AmqpUrl } from "./options";
-import { openAmqpSubscription } from "./subscription";
-import { ensureExchange } from "./topology";
+} from "../../driver.js";
+import { PublishError } from "../../errors.js";
+import type { Message } from "../../message.js";
+import { throwIfUnsent } from "../batch.js";
+import { SharedTopic, type SharedLease } from "../shared.js";
+import { encodeMessage } from "./codec.js";
+import { acquireAmqp, isRetryableAmqpError, wrapAmqpError, type AmqpConnection } from "./connection.js";
+import { amqpCapabilities, parseAmqpUrl, type AmqpUrl } from "./options.js";
+import { openAmqpSubscription } from "./subscription.js";
+import { ensureExchange } from "./topology.js";
 
 class AmqpTopic extends SharedTopic<AmqpConnection> implements DriverTopic {
   readonly capabilities = amqpCapabilities;
@@ -95,5 +95,5 @@ export const amqpDriver: Driver = {
   },
 };
 
-export { amqpConnections } from "./connection";
-export { amqpCapabilities } from "./options";
+export { amqpConnections } from "./connection.js";
+export { amqpCapabilities } from "./options.js";

@@ -1,8 +1,8 @@
-import { defaults } from "../../defaults";
-import type { DriverCapabilities } from "../../driver";
-import { InvalidUrlError } from "../../errors";
-import { boolSetting, checkSettings, intSetting, stringSetting } from "../nats/url";
-import { amqpAddress, type AmqpAddress } from "./connection";
+import { defaults } from "../../defaults.js";
+import type { DriverCapabilities } from "../../driver.js";
+import { InvalidUrlError } from "../../errors.js";
+import { boolSetting, checkSettings, intSetting, stringSetting } from "../nats/url.js";
+import { amqpAddress, type AmqpAddress } from "./connection.js";
 
 /**
  * RabbitMQ over AMQP 0-9-1, `amqp://[user:pass@]host[:port]/<exchange>`. At-least-once: a publish resolves

@@ -1,13 +1,13 @@
 import type { Channel, ConsumeMessage } from "amqplib";
-import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver";
-import { NotFoundError, type WhisperError } from "../../errors";
-import { newId } from "../../message";
-import type { SharedLease } from "../shared";
-import { Wakeup } from "../wakeup";
-import { decodeMessage } from "./codec";
-import { acquireAmqp, isRetryableAmqpError, wrapAmqpError, type AmqpConnection } from "./connection";
-import { amqpCapabilities, type AmqpUrl } from "./options";
-import { declareQueue, ensureExchange } from "./topology";
+import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver.js";
+import { NotFoundError, type WhisperError } from "../../errors.js";
+import { newId } from "../../message.js";
+import type { SharedLease } from "../shared.js";
+import { Wakeup } from "../wakeup.js";
+import { decodeMessage } from "./codec.js";
+import { acquireAmqp, isRetryableAmqpError, wrapAmqpError, type AmqpConnection } from "./connection.js";
+import { amqpCapabilities, type AmqpUrl } from "./options.js";
+import { declareQueue, ensureExchange } from "./topology.js";
 
 /** The ack id of one delivery: the message on the channel that delivered it (delivery tags are per channel). */
 class AmqpAckId {

@@ -1,7 +1,7 @@
 import type { Channel } from "amqplib";
-import { defaults } from "../../defaults";
-import { wrapAmqpError, type AmqpConnection } from "./connection";
-import type { AmqpUrl } from "./options";
+import { defaults } from "../../defaults.js";
+import { wrapAmqpError, type AmqpConnection } from "./connection.js";
+import type { AmqpUrl } from "./options.js";
 
 /** Declares the URL's exchange (durable), or with `create=false` checks that it exists (NotFoundError if not). */
 export async function ensureExchange(connection: AmqpConnection, url: AmqpUrl): Promise<void> {

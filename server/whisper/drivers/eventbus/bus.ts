@@ -1,5 +1,5 @@
-import { PublishError } from "../../errors";
-import type { Message } from "../../message";
+import { PublishError } from "../../errors.js";
+import type { Message } from "../../message.js";
 
 /** One queued or in-flight delivery inside a group. */
 export interface Entry {

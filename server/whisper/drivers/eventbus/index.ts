@@ -5,13 +5,13 @@ import type {
   DriverSubscription,
   DriverSubscriptionOptions,
   DriverTopic,
-} from "../../driver";
-import { InvalidUrlError, PublishError } from "../../errors";
-import type { Message } from "../../message";
-import { newId } from "../../message";
-import { defaults } from "../../defaults";
-import { getBus, type Bus, type Group, type Member } from "./bus";
-import { Wakeup } from "../wakeup";
+} from "../../driver.js";
+import { InvalidUrlError, PublishError } from "../../errors.js";
+import type { Message } from "../../message.js";
+import { newId } from "../../message.js";
+import { defaults } from "../../defaults.js";
+import { getBus, type Bus, type Group, type Member } from "./bus.js";
+import { Wakeup } from "../wakeup.js";
 
 /**
  * The in-process driver, `eventbus:<topic>[?bus=<name>]`. No server; at-least-once within the process

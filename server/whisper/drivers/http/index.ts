@@ -1,8 +1,8 @@
-import type { Driver, DriverCapabilities } from "../../driver";
-import { newId } from "../../message";
-import { subscriptionSettings, topicSettings } from "./options";
-import { HttpSubscription } from "./subscription";
-import { HttpTopic } from "./topic";
+import type { Driver, DriverCapabilities } from "../../driver.js";
+import { newId } from "../../message.js";
+import { subscriptionSettings, topicSettings } from "./options.js";
+import { HttpSubscription } from "./subscription.js";
+import { HttpTopic } from "./topic.js";
 
 /**
  * CloudEvents over HTTP: `http://host:port/path` and `https://…` (see docs/drivers-http.md).

@@ -1,11 +1,11 @@
 import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
-import { ConnectionError, InvalidMessageError } from "../../errors";
-import type { Message } from "../../message";
-import { fromBatch, fromBinary, fromStructured, isBatch, isStructured } from "../../wire";
-import { httpDefaults, requestPath, type SubscriptionSettings } from "./options";
-import { Group, Tracker, type Member, type Outcome } from "./receiver";
+import { ConnectionError, InvalidMessageError } from "../../errors.js";
+import type { Message } from "../../message.js";
+import { fromBatch, fromBinary, fromStructured, isBatch, isStructured } from "../../wire.js";
+import { httpDefaults, requestPath, type SubscriptionSettings } from "./options.js";
+import { Group, Tracker, type Member, type Outcome } from "./receiver.js";
 
 /**
  * One node:http(s) server per bound address, shared by every subscription of the process on that address,

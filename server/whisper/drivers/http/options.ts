@@ -1,8 +1,8 @@
 import type { ServerOptions as HttpsServerOptions } from "node:https";
 import type { ConnectionOptions } from "node:tls";
 import { z } from "zod";
-import { defaults } from "../../defaults";
-import { InvalidOptionsError, InvalidUrlError } from "../../errors";
+import { defaults } from "../../defaults.js";
+import { InvalidOptionsError, InvalidUrlError } from "../../errors.js";
 
 /** The http driver's defaults (reasons in defaults.ts). */
 export const httpDefaults = defaults.http;

@@ -1,5 +1,5 @@
-import type { Message } from "../../message";
-import { httpDefaults } from "./options";
+import type { Message } from "../../message.js";
+import { httpDefaults } from "./options.js";
 
 /** How a request's messages ended up; the listener turns it into the HTTP answer. */
 export type Outcome =

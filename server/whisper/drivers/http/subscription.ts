@@ -1,8 +1,8 @@
-import type { DriverCapabilities, DriverDelivery, DriverSubscription } from "../../driver";
-import { join, type Membership } from "./listener";
-import type { SubscriptionSettings } from "./options";
-import { Delivery, type Member } from "./receiver";
-import { Wakeup } from "../wakeup";
+import type { DriverCapabilities, DriverDelivery, DriverSubscription } from "../../driver.js";
+import { join, type Membership } from "./listener.js";
+import type { SubscriptionSettings } from "./options.js";
+import { Delivery, type Member } from "./receiver.js";
+import { Wakeup } from "../wakeup.js";
 
 /**
  * A subscription listening for CloudEvents on one path of a shared local HTTP server.

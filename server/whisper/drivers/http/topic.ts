@@ -1,11 +1,11 @@
 import http from "node:http";
 import https from "node:https";
-import type { DriverCapabilities, DriverTopic } from "../../driver";
-import { ErrorCode, HttpStatusError, PublishError } from "../../errors";
-import type { Message } from "../../message";
-import { BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE, toBatch, toBinary, toStructured } from "../../wire";
-import { throwIfUnsent } from "../batch";
-import { httpDefaults, type TopicSettings } from "./options";
+import type { DriverCapabilities, DriverTopic } from "../../driver.js";
+import { ErrorCode, HttpStatusError, PublishError } from "../../errors.js";
+import type { Message } from "../../message.js";
+import { BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE, toBatch, toBinary, toStructured } from "../../wire.js";
+import { throwIfUnsent } from "../batch.js";
+import { httpDefaults, type TopicSettings } from "./options.js";
 
 /** One request to send: its CloudEvents headers and body, and the ids it carries (for error texts). */
 interface Outgoing {

@@ -1,6 +1,6 @@
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
-import { ConnectionError, NotFoundError, WhisperError } from "../../errors";
-import { wrapSendError } from "../nats/index";
+import { ConnectionError, NotFoundError, WhisperError } from "../../errors.js";
+import { wrapSendError } from "../nats/index.js";
 
 /** JetStream API error codes this driver acts on that the client library does not name. */
 export const ApiCodes = {

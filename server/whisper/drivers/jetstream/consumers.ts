@@ -1,9 +1,9 @@
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { defaults } from "../../defaults";
-import type { DriverSubscriptionOptions } from "../../driver";
-import { InvalidOptionsError } from "../../errors";
-import { ApiCodes, apiError, wrapApiError } from "./api";
+import { defaults } from "../../defaults.js";
+import type { DriverSubscriptionOptions } from "../../driver.js";
+import { InvalidOptionsError } from "../../errors.js";
+import { ApiCodes, apiError, wrapApiError } from "./api.js";
 
 /** Consumer settings this driver derives from the subscription options. */
 export function consumerConfig(

@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
-import { defaults } from "../../defaults";
+import { defaults } from "../../defaults.js";
 import type {
   Driver,
   DriverCapabilities,
@@ -9,7 +9,7 @@ import type {
   DriverTopic,
   DriverTopicOptions,
   SendOptions,
-} from "../../driver";
+} from "../../driver.js";
 import {
   ConnectionError,
   InvalidOptionsError,
@@ -18,17 +18,17 @@ import {
   NotFoundError,
   PublishError,
   type WhisperError,
-} from "../../errors";
-import { newId, type Message } from "../../message";
-import { decode } from "../nats/codec";
-import { LeasedTopic, within, wrapSendError } from "../nats/index";
-import { acquire, type Lease } from "../nats/pool";
-import { throwIfUnsent } from "../batch";
-import { checkSettings, intSetting, parseNatsUrl, stringSetting } from "../nats/url";
-import { Wakeup } from "../wakeup";
-import { apiError, wrapApiError } from "./api";
-import { consumerConfig, ensureConsumer } from "./consumers";
-import { ensureStream, NAME, STREAM_SETTINGS, streamSettings, type StreamContext } from "./streams";
+} from "../../errors.js";
+import { newId, type Message } from "../../message.js";
+import { decode } from "../nats/codec.js";
+import { LeasedTopic, within, wrapSendError } from "../nats/index.js";
+import { acquire, type Lease } from "../nats/pool.js";
+import { throwIfUnsent } from "../batch.js";
+import { checkSettings, intSetting, parseNatsUrl, stringSetting } from "../nats/url.js";
+import { Wakeup } from "../wakeup.js";
+import { apiError, wrapApiError } from "./api.js";
+import { consumerConfig, ensureConsumer } from "./consumers.js";
+import { ensureStream, NAME, STREAM_SETTINGS, streamSettings, type StreamContext } from "./streams.js";
 
 /**
  * JetStream, `jetstream://host:port/<subject>?stream=<STREAM>`. At-least-once: a publish resolves once the

@@ -1,9 +1,9 @@
 import { StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { defaults } from "../../defaults";
-import { TimeoutError } from "../../errors";
-import { newId } from "../../message";
-import { ApiCodes, apiError, jittered } from "./api";
+import { defaults } from "../../defaults.js";
+import { TimeoutError } from "../../errors.js";
+import { newId } from "../../message.js";
+import { ApiCodes, apiError, jittered } from "./api.js";
 
 /**
  * A lock, shared by every process on the server, around the read-modify-write of one stream's subject list.

@@ -1,10 +1,10 @@
 import type { JetStreamClient, JetStreamManager, StreamConfig, StreamInfo } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
-import { defaults } from "../../defaults";
-import { InvalidUrlError, NotFoundError, TimeoutError } from "../../errors";
-import { boolSetting, intSetting, stringSetting } from "../nats/url";
-import { ApiCodes, apiError, jittered, wrapApiError } from "./api";
-import { lockStream } from "./lock";
+import { defaults } from "../../defaults.js";
+import { InvalidUrlError, NotFoundError, TimeoutError } from "../../errors.js";
+import { boolSetting, intSetting, stringSetting } from "../nats/url.js";
+import { ApiCodes, apiError, jittered, wrapApiError } from "./api.js";
+import { lockStream } from "./lock.js";
 
 /**
  * Streams and topics (docs/drivers-nats.md, "Streams and topics"): a `jetstream://…/<subject>?stream=S` URL

@@ -1,5 +1,5 @@
-import { bodyBytes, Message, newId } from "../../message";
-import { fromStructured, isStructured } from "../../wire";
+import { bodyBytes, Message, newId } from "../../message.js";
+import { fromStructured, isStructured } from "../../wire.js";
 
 /**
  * The CloudEvents MQTT binding, MQTT 5 binary mode (pure functions, no I/O): every attribute but

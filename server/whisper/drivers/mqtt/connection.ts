@@ -1,8 +1,8 @@
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
-import { defaults } from "../../defaults";
-import { ConnectionError, ErrorCode, PublishError, TimeoutError, WhisperError } from "../../errors";
-import { newId } from "../../message";
-import { SharedConnections, type SharedLease } from "../shared";
+import { defaults } from "../../defaults.js";
+import { ConnectionError, ErrorCode, PublishError, TimeoutError, WhisperError } from "../../errors.js";
+import { newId } from "../../message.js";
+import { SharedConnections, type SharedLease } from "../shared.js";
 
 /** Where and how to connect; `key` identifies one shared publishing connection (server and credentials). */
 export interface MqttAddress {

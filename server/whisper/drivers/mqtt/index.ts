@@ -1,5 +1,5 @@
 import type { MqttClient } from "mqtt";
-import { defaults } from "../../defaults";
+import { defaults } from "../../defaults.js";
 import type {
   Driver,
   DriverSubscription,
@@ -7,15 +7,15 @@ import type {
   DriverTopic,
   DriverTopicOptions,
   SendOptions,
-} from "../../driver";
-import { TimeoutError } from "../../errors";
-import type { Message } from "../../message";
-import { throwIfUnsent } from "../batch";
-import { SharedTopic, type SharedLease } from "../shared";
-import { encodeMessage } from "./codec";
-import { acquireMqtt, isRetryableMqttError, whenConnected, wrapMqttError, type MqttAddress } from "./connection";
-import { mqttCapabilities, parseMqttUrl, type MqttUrl } from "./options";
-import { openMqttSubscription } from "./subscription";
+} from "../../driver.js";
+import { TimeoutError } from "../../errors.js";
+import type { Message } from "../../message.js";
+import { throwIfUnsent } from "../batch.js";
+import { SharedTopic, type SharedLease } from "../shared.js";
+import { encodeMessage } from "./codec.js";
+import { acquireMqtt, isRetryableMqttError, whenConnected, wrapMqttError, type MqttAddress } from "./connection.js";
+import { mqttCapabilities, parseMqttUrl, type MqttUrl } from "./options.js";
+import { openMqttSubscription } from "./subscription.js";
 
 class MqttTopic extends SharedTopic<{ client: MqttClient; address: MqttAddress }> implements DriverTopic {
   readonly capabilities = mqttCapabilities;
@@ -76,5 +76,5 @@ export const mqttDriver: Driver = {
   },
 };
 
-export { mqttConnections } from "./connection";
-export { mqttCapabilities, mqttCapabilityReasons } from "./options";
+export { mqttConnections } from "./connection.js";
+export { mqttCapabilities, mqttCapabilityReasons } from "./options.js";

@@ -1,8 +1,8 @@
-import { defaults } from "../../defaults";
-import type { DriverCapabilities } from "../../driver";
-import { InvalidOptionsError, InvalidUrlError } from "../../errors";
-import { checkSettings, intSetting } from "../nats/url";
-import { mqttAddress, type MqttAddress } from "./connection";
+import { defaults } from "../../defaults.js";
+import type { DriverCapabilities } from "../../driver.js";
+import { InvalidOptionsError, InvalidUrlError } from "../../errors.js";
+import { checkSettings, intSetting } from "../nats/url.js";
+import { mqttAddress, type MqttAddress } from "./connection.js";
 
 /**
  * MQTT 5, `mqtt://[user:pass@]host[:port]/<topic>`. Publishing is QoS 1: a publish resolves on the broker's

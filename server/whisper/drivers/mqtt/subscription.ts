@@ -1,11 +1,11 @@
 import type { IPublishPacket, MqttClient } from "mqtt";
-import { defaults } from "../../defaults";
-import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver";
-import { PublishError } from "../../errors";
-import { Wakeup } from "../wakeup";
-import { decodeMessage } from "./codec";
-import { connectMqtt, isRetryableMqttError, wrapMqttError } from "./connection";
-import { mqttCapabilities, subscriptionFilter, type MqttUrl } from "./options";
+import { defaults } from "../../defaults.js";
+import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver.js";
+import { PublishError } from "../../errors.js";
+import { Wakeup } from "../wakeup.js";
+import { decodeMessage } from "./codec.js";
+import { connectMqtt, isRetryableMqttError, wrapMqttError } from "./connection.js";
+import { mqttCapabilities, subscriptionFilter, type MqttUrl } from "./options.js";
 
 /**
  * One subscription on an MQTT client of its own (its session, in-flight window and PUBACK order are per client,

@@ -1,8 +1,8 @@
 import { MsgHdrsImpl, type Match, type Msg, type MsgHdrs } from "@nats-io/transport-node";
-import { InvalidMessageError, MessageTooLargeError } from "../../errors";
-import { Message, newId } from "../../message";
-import { encodeHeaderValue, fromBinary, fromStructured, isStructured, toBinary } from "../../wire";
-import type { PooledConnection } from "./pool";
+import { InvalidMessageError, MessageTooLargeError } from "../../errors.js";
+import { Message, newId } from "../../message.js";
+import { encodeHeaderValue, fromBinary, fromStructured, isStructured, toBinary } from "../../wire.js";
+import type { PooledConnection } from "./pool.js";
 
 /** The CloudEvents type given to messages that a non-whisper client published as plain bytes. */
 export const PLAIN_MESSAGE_TYPE = "nats.message";

@@ -1,5 +1,5 @@
 import type { Msg, Subscription as NatsSub } from "@nats-io/transport-node";
-import { defaults } from "../../defaults";
+import { defaults } from "../../defaults.js";
 import type {
   Driver,
   DriverCapabilities,
@@ -9,13 +9,13 @@ import type {
   DriverTopic,
   DriverTopicOptions,
   SendOptions,
-} from "../../driver";
-import { ConnectionError, InvalidOptionsError, PublishError, TimeoutError, WhisperError } from "../../errors";
-import type { Message } from "../../message";
-import { decode, encodeBatch, type Encoded } from "./codec";
-import { acquire, type Lease, type PooledConnection } from "./pool";
-import { checkSettings, intSetting, parseNatsUrl } from "./url";
-import { Wakeup } from "../wakeup";
+} from "../../driver.js";
+import { ConnectionError, InvalidOptionsError, PublishError, TimeoutError, WhisperError } from "../../errors.js";
+import type { Message } from "../../message.js";
+import { decode, encodeBatch, type Encoded } from "./codec.js";
+import { acquire, type Lease, type PooledConnection } from "./pool.js";
+import { checkSettings, intSetting, parseNatsUrl } from "./url.js";
+import { Wakeup } from "../wakeup.js";
 
 /**
  * Core NATS, `nats://host:port/<subject>`. At-most-once: nothing is stored, a message reaches the
@@ -259,4 +259,4 @@ export const natsDriver: Driver = {
   },
 };
 
-export { natsConnections } from "./pool";
+export { natsConnections } from "./pool.js";

@@ -1,17 +1,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { defaults } from "../../defaults";
-import { ConnectionError, ErrorCode } from "../../errors";
-
-/** Where and how to connect; `key` identifies one pooled connection (server plus credentials). */
-export interface ServerAddress {
-  /** `nats://host:port`, without credentials: shown to users and used as the source of plain messages. */
-  readonly url: string;
-  readonly hostport: string;
-  readonly user?: string;
-  readonly pass?: string;
-  readonly token?: string;
-  readonly key: string;
-}
+import { defaults } from "../../defaults.js";
+import { ConnectionError, ErrorCode } from "../../errors.js";
+import type { ServerAddress } from "./url.js";
 
 interface Waiter {
   readonly messages: number;

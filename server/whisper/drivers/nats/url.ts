@@ -1,6 +1,19 @@
-import { defaults } from "../../defaults";
-import { InvalidOptionsError, InvalidUrlError } from "../../errors";
-import type { ServerAddress } from "./pool";
+import { defaults } from "../../defaults.js";
+import { InvalidOptionsError, InvalidUrlError } from "../../errors.js";
+
+/**
+ * Where and how to connect (kept free of the NATS client's types: `natsServerAddress` is public API and the
+ * client is an optional peer dependency); `key` identifies one pooled connection (server plus credentials).
+ */
+export interface ServerAddress {
+  /** `nats://host:port`, without credentials: shown to users and used as the source of plain messages. */
+  readonly url: string;
+  readonly hostport: string;
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  readonly key: string;
+}
 
 /** A parsed `nats://` or `jetstream://` URL: the server, the subject, and the query settings. */
 export interface NatsUrl {

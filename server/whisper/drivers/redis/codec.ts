@@ -1,6 +1,6 @@
-import { InvalidMessageError } from "../../errors";
-import { bodyBytes, Message } from "../../message";
-import { fromStructured, isStructured } from "../../wire";
+import { InvalidMessageError } from "../../errors.js";
+import { bodyBytes, Message } from "../../message.js";
+import { fromStructured, isStructured } from "../../wire.js";
 
 /**
  * CloudEvents as Redis stream entry fields (binary mode, after the Kafka binding's header names, as Redis has

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
-import { defaults } from "../../defaults";
-import { ConnectionError, ErrorCode, InvalidUrlError, NotFoundError, PublishError, TimeoutError, WhisperError } from "../../errors";
-import { SharedConnections, type SharedLease } from "../shared";
+import { defaults } from "../../defaults.js";
+import { ConnectionError, ErrorCode, InvalidUrlError, NotFoundError, PublishError, TimeoutError, WhisperError } from "../../errors.js";
+import { SharedConnections, type SharedLease } from "../shared.js";
 
 /** Where and how to connect; `key` identifies one shared connection (server, database and credentials). */
 export interface RedisAddress {

@@ -5,15 +5,15 @@ import type {
   DriverTopic,
   DriverTopicOptions,
   SendOptions,
-} from "../../driver";
-import { ConnectionError } from "../../errors";
-import type { Message } from "../../message";
-import { throwIfUnsent } from "../batch";
-import { SharedTopic, type SharedLease } from "../shared";
-import { encodeEntry } from "./codec";
-import { acquireRedis, isRetryableRedisError, wrapRedisError, type RedisConnection } from "./connection";
-import { parseRedisUrl, redisCapabilities, type RedisUrl } from "./options";
-import { openRedisSubscription } from "./subscription";
+} from "../../driver.js";
+import { ConnectionError } from "../../errors.js";
+import type { Message } from "../../message.js";
+import { throwIfUnsent } from "../batch.js";
+import { SharedTopic, type SharedLease } from "../shared.js";
+import { encodeEntry } from "./codec.js";
+import { acquireRedis, isRetryableRedisError, wrapRedisError, type RedisConnection } from "./connection.js";
+import { parseRedisUrl, redisCapabilities, type RedisUrl } from "./options.js";
+import { openRedisSubscription } from "./subscription.js";
 
 class RedisTopic extends SharedTopic<RedisConnection> implements DriverTopic {
   readonly capabilities = redisCapabilities;
@@ -72,5 +72,5 @@ export const redisDriver: Driver = {
   },
 };
 
-export { redisConnections } from "./connection";
-export { redisCapabilities } from "./options";
+export { redisConnections } from "./connection.js";
+export { redisCapabilities } from "./options.js";

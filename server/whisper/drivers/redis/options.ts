@@ -1,8 +1,8 @@
-import { defaults } from "../../defaults";
-import type { DriverCapabilities } from "../../driver";
-import { InvalidUrlError } from "../../errors";
-import { checkSettings, intSetting, stringSetting } from "../nats/url";
-import { redisAddress, type RedisAddress } from "./connection";
+import { defaults } from "../../defaults.js";
+import type { DriverCapabilities } from "../../driver.js";
+import { InvalidUrlError } from "../../errors.js";
+import { checkSettings, intSetting, stringSetting } from "../nats/url.js";
+import { redisAddress, type RedisAddress } from "./connection.js";
 
 /**
  * Redis Streams, `redis://[user:pass@]host[:port]/<stream>`. At-least-once: a publish resolves once XADD

@@ -1,13 +1,13 @@
 import type { Redis } from "ioredis";
-import { defaults } from "../../defaults";
-import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver";
-import type { WhisperError } from "../../errors";
-import { newId } from "../../message";
-import type { SharedLease } from "../shared";
-import { Wakeup } from "../wakeup";
-import { decodeEntry, entrySequence, sequenceEntryId } from "./codec";
-import { acquireRedis, isRetryableRedisError, wrapRedisError, type RedisConnection } from "./connection";
-import { redisCapabilities, type RedisUrl } from "./options";
+import { defaults } from "../../defaults.js";
+import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver.js";
+import type { WhisperError } from "../../errors.js";
+import { newId } from "../../message.js";
+import type { SharedLease } from "../shared.js";
+import { Wakeup } from "../wakeup.js";
+import { decodeEntry, entrySequence, sequenceEntryId } from "./codec.js";
+import { acquireRedis, isRetryableRedisError, wrapRedisError, type RedisConnection } from "./connection.js";
+import { redisCapabilities, type RedisUrl } from "./options.js";
 
 /** The ack id of one delivery: the entry id, tied to the subscription that handed it out. */
 class RedisAckId {
