@@ -64,7 +64,7 @@ const chromium = { name: "Chromium (browser tests)", path: "/usr/bin/chromium", 
 
 const suites = [
   { name: "lint", cmd: ["npx", "eslint", "--max-warnings", "0", "."] },
-  { name: "typecheck", cmd: ["npx", "tsc", "--noEmit"] },
+  { name: "typecheck", cmd: ["npm", "run", "-s", "typecheck"] },
   ...["unit", "conformance", "integration"].map((project) => ({
     name: project,
     needs: project === "unit" ? [] : services,
