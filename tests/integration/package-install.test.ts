@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCore } from "../../scripts/build-core.mjs";
+import { DIST_DIR, ensureBuilt } from "../support/app";
 import { TestNatsServer } from "../support/nats-server";
 
 /**
@@ -125,5 +126,16 @@ catch (error) { console.log(errorCode(error), (error as Error).message); }
       writeFileSync(path.join(project, "quickstart-nats.ts"), quickstart().replaceAll('"eventbus:orders"', JSON.stringify(url)));
       expectQuickstartOutput(await runTs("quickstart-nats.ts"));
     }
+  });
+});
+
+describe("the dashboard's build", () => {
+  it("loads @whisper/core as one external package: no server chunk holds a copy of the core", async () => {
+    await ensureBuilt();
+    const chunks = readdirSync(path.join(ROOT, DIST_DIR, "server"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js"));
+    const withCoreCode = chunks.filter((f) => readFileSync(path.join(ROOT, DIST_DIR, "server", f), "utf8").includes("ERR_DRIVER_UNAVAILABLE"));
+    const requiringCore = chunks.filter((f) => /@whisper\/core/.test(readFileSync(path.join(ROOT, DIST_DIR, "server", f), "utf8")));
+    expect(withCoreCode).toEqual([]);
+    expect(requiringCore.length).toBeGreaterThan(0);
   });
 });
