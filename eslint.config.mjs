@@ -10,6 +10,7 @@ export default tseslint.config(
       ".whisper/**",
       "server/generated/**",
       "server/whisper/dist/**",
+      "server/sidecar/gen/**",
       "test-results/**",
       "playwright-report/**",
       "next-env.d.ts",

@@ -12,4 +12,7 @@ export async function register(): Promise<void> {
   installRequestStamp();
   const { bootRuntime } = await import("./server/runtime/boot");
   await bootRuntime();
+  // The gRPC sidecar, when WHISPER_GRPC_PORT is set (server/sidecar/, docs/sidecar.md).
+  const { serveSidecarFromDashboard } = await import("./server/sidecar/dashboard");
+  await serveSidecarFromDashboard();
 }

@@ -158,7 +158,13 @@ const envSchema = z.object({
     .default(httpDefaults.maxEventBytes),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOSTNAME: z.string().trim().min(1).optional(),
+  // The gRPC sidecar (server/sidecar/, docs/sidecar.md): off unless a port is set.
+  WHISPER_GRPC_PORT: z.coerce.number({ error: "must be a TCP port" }).int("must be a TCP port").min(1).max(65535).optional(),
+  WHISPER_GRPC_HOST: z.string().trim().min(1).optional(),
 });
+
+/** The variables `npm run sidecar` reads: the dashboard's, less the database (it runs without history). */
+const sidecarEnvSchema = envSchema.omit({ DATABASE_URL: true });
 
 /** A comma-separated list, each item checked by `parse` (undefined = invalid, reported with `expected`). */
 function listOf(value: string, ctx: z.RefinementCtx, parse: (item: string) => string | undefined, expected: string): string[] {
@@ -208,7 +214,20 @@ export interface Config {
   maxEventBytes: number;
   /** History retention: WHISPER_RETENTION_MAX_AGE_SECONDS / _MAX_ROWS (defaults per topic), _AUDIT_DAYS, _INTERVAL_SECONDS. */
   retention: RetentionSettings;
+  /** The gRPC sidecar: WHISPER_GRPC_PORT (undefined = not served) on WHISPER_GRPC_HOST (default: the dashboard's host). */
+  grpc: GrpcSettings;
 }
+
+export interface GrpcSettings {
+  port: number | undefined;
+  host: string;
+}
+
+/** What the standalone sidecar (`npm run sidecar`: the core and the gRPC server, no Next, no database) needs. */
+export type SidecarConfig = Pick<
+  Config,
+  "bus" | "topics" | "adminToken" | "viewerToken" | "tokenGenerated" | "maxEventBytes" | "publishDeadlineMs"
+> & { grpc: { port: number; host: string } };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -248,22 +267,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const hostname = argvHost ?? e.HOSTNAME ?? "127.0.0.1";
-  const tokenGenerated = e.WHISPER_ADMIN_TOKEN === undefined;
-  if (tokenGenerated && !isLoopback(hostname)) {
-    throw new ConfigError(
-      `whisper: refusing to serve on ${hostname} without WHISPER_ADMIN_TOKEN: set a token, or bind 127.0.0.1 (next start -H 127.0.0.1)`,
-    );
-  }
-  if (e.WHISPER_VIEWER_TOKEN !== undefined && e.WHISPER_VIEWER_TOKEN === e.WHISPER_ADMIN_TOKEN) {
-    throw new ConfigError("whisper: invalid configuration:\n  - WHISPER_VIEWER_TOKEN: must differ from WHISPER_ADMIN_TOKEN");
-  }
+  const grpc = { port: e.WHISPER_GRPC_PORT, host: e.WHISPER_GRPC_HOST ?? hostname };
+  const tokens = checkTokens(e, [hostname, ...(grpc.port === undefined ? [] : [grpc.host])], "bind 127.0.0.1 (next start -H 127.0.0.1)");
   return {
     bus: e.WHISPER_BUS,
     databaseUrl: e.DATABASE_URL,
     topics: e.WHISPER_TOPICS,
-    adminToken: e.WHISPER_ADMIN_TOKEN ?? randomBytes(24).toString("base64url"),
-    tokenGenerated,
-    viewerToken: e.WHISPER_VIEWER_TOKEN,
+    ...tokens,
     trustedOrigins: e.WHISPER_TRUSTED_ORIGINS,
     trustedProxies: e.WHISPER_TRUSTED_PROXIES,
     sessionIdleMs: e.WHISPER_SESSION_IDLE_MINUTES * 60_000,
@@ -285,6 +295,50 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       intervalMs: e.WHISPER_RETENTION_INTERVAL_SECONDS * 1000,
       batchRows: historyDefaults.retention.batchRows,
     },
+    grpc,
+  };
+}
+
+/**
+ * The tokens of the admin and viewer roles. Without WHISPER_ADMIN_TOKEN one is generated, and then every
+ * host served on (`hosts`) must be a loopback address (ConfigError naming `howToBind` otherwise); the viewer
+ * token must differ from the admin's.
+ */
+function checkTokens(
+  e: { WHISPER_ADMIN_TOKEN?: string; WHISPER_VIEWER_TOKEN?: string },
+  hosts: string[],
+  howToBind: string,
+): Pick<Config, "adminToken" | "viewerToken" | "tokenGenerated"> {
+  const tokenGenerated = e.WHISPER_ADMIN_TOKEN === undefined;
+  const exposed = hosts.find((host) => !isLoopback(host));
+  if (tokenGenerated && exposed !== undefined) {
+    throw new ConfigError(`whisper: refusing to serve on ${exposed} without WHISPER_ADMIN_TOKEN: set a token, or ${howToBind}`);
+  }
+  if (e.WHISPER_VIEWER_TOKEN !== undefined && e.WHISPER_VIEWER_TOKEN === e.WHISPER_ADMIN_TOKEN) {
+    throw new ConfigError("whisper: invalid configuration:\n  - WHISPER_VIEWER_TOKEN: must differ from WHISPER_ADMIN_TOKEN");
+  }
+  return { adminToken: e.WHISPER_ADMIN_TOKEN ?? randomBytes(24).toString("base64url"), viewerToken: e.WHISPER_VIEWER_TOKEN, tokenGenerated };
+}
+
+/**
+ * The standalone sidecar's configuration (`npm run sidecar`): the dashboard's variables without DATABASE_URL;
+ * WHISPER_GRPC_PORT is required, WHISPER_GRPC_HOST defaults to 127.0.0.1 (a pod sidecar serves its pod).
+ * Throws ConfigError naming every bad variable.
+ */
+export function loadSidecarConfig(env: Record<string, string | undefined> = process.env): SidecarConfig {
+  const parsed = sidecarEnvSchema.safeParse(env);
+  const issues = parsed.success ? [] : parsed.error.issues.map((issue) => `  - ${issue.path.join(".") || "environment"}: ${issue.message}`);
+  if (parsed.success && parsed.data.WHISPER_GRPC_PORT === undefined) issues.push("  - WHISPER_GRPC_PORT: is required (the port to serve gRPC on)");
+  if (!parsed.success || issues.length > 0) throw new ConfigError(`whisper: invalid configuration:\n${issues.join("\n")}`);
+  const e = parsed.data;
+  const grpc = { port: e.WHISPER_GRPC_PORT!, host: e.WHISPER_GRPC_HOST ?? "127.0.0.1" };
+  return {
+    bus: e.WHISPER_BUS,
+    topics: e.WHISPER_TOPICS,
+    ...checkTokens(e, [grpc.host], "set WHISPER_GRPC_HOST=127.0.0.1"),
+    maxEventBytes: e.WHISPER_MAX_EVENT_BYTES,
+    publishDeadlineMs: e.WHISPER_PUBLISH_DEADLINE_MS,
+    grpc,
   };
 }
 

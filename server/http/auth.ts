@@ -1,8 +1,11 @@
-import { createHash, scryptSync, timingSafeEqual } from "node:crypto";
+import { scryptSync } from "node:crypto";
 import type { Config } from "../config";
 import { endSession, findSession, touchSession, type SessionRole, type SessionRow } from "../services/sessions";
 import { httpDefaults } from "./defaults";
 import { problem, unauthorized } from "./problem";
+import { bearerRole, safeEqual, roleTokens } from "./tokens";
+
+export { safeEqual, roleTokens, roleOfToken, bearerRole } from "./tokens";
 
 /**
  * Who may call the admin API. A request authenticates with `Authorization: Bearer <token>` (the admin or the
@@ -29,13 +32,6 @@ export interface Actor {
   session?: SessionRow;
 }
 
-/** Constant-time string equality (compares fixed-length digests, so lengths leak nothing either). */
-export function safeEqual(a: string, b: string): boolean {
-  const da = createHash("sha256").update(a).digest();
-  const db = createHash("sha256").update(b).digest();
-  return timingSafeEqual(da, db);
-}
-
 const TOKEN_HASHES = new Map<string, string>();
 
 /**
@@ -50,18 +46,6 @@ export function tokenHash(token: string): string {
     TOKEN_HASHES.set(token, hash);
   }
   return hash;
-}
-
-/** The configured token of each role (viewer only when configured). */
-export function roleTokens(config: Pick<Config, "adminToken" | "viewerToken">): Array<[Role, string]> {
-  return config.viewerToken === undefined ? [["admin", config.adminToken]] : [["admin", config.adminToken], ["viewer", config.viewerToken]];
-}
-
-/** The role `token` grants, or undefined. Compares against every configured token (no early exit). */
-export function roleOfToken(token: string, config: Pick<Config, "adminToken" | "viewerToken">): Role | undefined {
-  let role: Role | undefined;
-  for (const [r, expected] of roleTokens(config)) if (safeEqual(token, expected) && role === undefined) role = r;
-  return role;
 }
 
 export function readCookie(request: Request, name: string): string | undefined {
@@ -86,10 +70,7 @@ type AuthConfig = Pick<Config, "adminToken" | "viewerToken" | "sessionIdleMs">;
 export async function authenticate(request: Request, config: AuthConfig, now = new Date()): Promise<Actor> {
   const authorization = request.headers.get("authorization");
   if (authorization !== null) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) throw unauthorized("the Authorization header must be 'Bearer <token>'");
-    const role = roleOfToken(match[1]!, config);
-    if (role === undefined) throw unauthorized("the bearer token is not valid");
+    const role = bearerRole(authorization, config);
     return { role, via: "bearer", name: `${role}:bearer` };
   }
   const cookie = readCookie(request, SESSION_COOKIE);

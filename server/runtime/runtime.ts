@@ -7,7 +7,7 @@ import { listTopics, upsertTopic } from "@/server/services/topics";
 import { discardStalled, resumeStalled } from "@/server/services/ordering";
 import { UnavailableError } from "@/server/services/errors";
 import type { MessageSummary } from "@/server/services/types";
-import { Message } from "@whisper/core";
+import { Message, type PausedKey } from "@whisper/core";
 import { topicUrl, type Config } from "../config";
 import { Metrics } from "../metrics";
 import { LiveHub } from "../live/hub";
@@ -60,6 +60,7 @@ export class Runtime {
   readonly #timers: NodeJS.Timeout[] = [];
   #sampling = false;
   #shutdown: Promise<void> | undefined;
+  readonly #beforeShutdown: Array<() => Promise<void>> = [];
 
   private constructor(
     readonly config: Config,
@@ -283,6 +284,16 @@ export class Runtime {
     return this.#recorder.stats();
   }
 
+  /** The ordering keys paused in this process's core for a managed topic (NotFoundError if not managed). */
+  pausedKeys(name: string): PausedKey[] {
+    return this.#topics.require(name).topic.pausedKeys();
+  }
+
+  /** Runs `task` first when shutting down (a server embedding the runtime stops taking calls), within the shutdown bound. */
+  beforeShutdown(task: () => Promise<void>): void {
+    this.#beforeShutdown.push(task);
+  }
+
   /** Counts of paused keys per managed topic, for metrics. */
   pausedKeyCounts(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -329,6 +340,7 @@ export class Runtime {
     this.#shutdown ??= (async () => {
       for (const timer of this.#timers) clearInterval(timer);
       const work = (async () => {
+        await Promise.allSettled(this.#beforeShutdown.map((task) => task()));
         await this.#topics.closeAll();
         await this.#recorder.close();
         await this.#stalls.flush();
