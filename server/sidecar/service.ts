@@ -18,7 +18,7 @@ import { subscribeStream } from "./subscribe";
  */
 export function pubSubService(backend: SidecarBackend): ServiceImpl<typeof PubSubService> {
   const settings = () => backend.settings;
-  return {
+  const service: ServiceImpl<typeof PubSubService> = {
     async publish(request, context) {
       authorizeCall(context, settings(), "admin", "Publish");
       const topic = parseTopic(request.topic, "topic");
@@ -71,6 +71,11 @@ export function pubSubService(backend: SidecarBackend): ServiceImpl<typeof PubSu
       return { topics: await backend.listTopics().catch((error: unknown) => Promise.reject(toStatus(error))) };
     },
   };
+  for (const name of ["publish", "publishBatch", "resume", "pausedKeys", "listTopics"] as const) {
+    const handler = service[name] as (request: never, context: never) => Promise<unknown>;
+    (service as Record<string, unknown>)[name] = (request: never, context: never) => handler(request, context).catch((error: unknown) => Promise.reject(toStatus(error)));
+  }
+  return service;
 }
 
 const orderingKeySchema = z.string().min(1, "must not be empty").max(1024, "has at most 1,024 characters");

@@ -54,7 +54,7 @@ export class StandaloneBackend implements SidecarBackend {
     return managed.topic;
   }
 
-  publish(name: string, messages: readonly Message[]): Promise<PublishOutcome[]> {
+  async publish(name: string, messages: readonly Message[]): Promise<PublishOutcome[]> {
     const topic = this.#require(name);
     return publishWithin(messages, (m) => topic.publish(m).get(), this.config.publishDeadlineMs, async (late, error) => {
       topic.pause(late[0]!.orderingKey!, error);

@@ -2,6 +2,7 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { z } from "zod";
 import { topicNameSchema } from "@/server/config";
+import { UnavailableError } from "@/server/services/errors";
 import type { SubscribeRequest, SubscribeResponseSchema } from "./gen/whisper/v1/sidecar_pb";
 import type { SidecarBackend } from "./backend";
 import { authenticateCall, requireRole } from "./auth";
@@ -108,7 +109,9 @@ export async function* subscribeStream(
   try {
     yield { kind: { case: "subscribed", value: { topic: topic.data, subscription: name.data, maxInFlight } } };
     yield* out;
-    if (failure !== undefined && !context.signal.aborted) throw toStatus(failure, { topic: topic.data });
+    // The call's signal aborts when the client cancels (nobody hears this) or the server shuts down.
+    if (context.signal.aborted) throw toStatus(new UnavailableError("the sidecar is shutting down: subscribe again"));
+    if (failure !== undefined) throw toStatus(failure, { topic: topic.data });
   } finally {
     end();
     await subscription.close();
