@@ -44,6 +44,12 @@ export default tseslint.config(
               from: "./server/http",
               message: "server/{runtime,services,history} must not import server/http: throw service errors, the routes map them.",
             },
+            {
+              // The gRPC sidecar sits on top too, beside the web layer.
+              target: ["./server/runtime", "./server/services", "./server/history", "./server/http"],
+              from: "./server/sidecar",
+              message: "server/sidecar is a door on top of the runtime and services (like server/http): nothing below imports it.",
+            },
           ],
         },
       ],
