@@ -144,7 +144,7 @@ describe("standalone sidecar (no database)", () => {
     stream.end();
   });
 
-  it("refuses a named subscription to a viewer, and a stream that does not start with open", async () => {
+  it("refuses a named subscription to a viewer, a stream that does not start with open, an unknown delivery id, bad opens", async () => {
     const denied = await subscribe(viewer, { topic: "sc.plain", subscription: "steal" }).catch((e: Error) => e);
     expect(String(denied)).toMatch(new RegExp(`ended before subscribed: ${grpc.status.PERMISSION_DENIED} `));
     const call = client.client.Subscribe(client.metadata());
@@ -155,6 +155,15 @@ describe("standalone sidecar (no database)", () => {
     const unknown = await subscribe(client, { topic: "sc.plain" });
     unknown.ack("999");
     expect((await unknown.ended).code).toBe(grpc.status.INVALID_ARGUMENT);
+    for (const [open, code] of [
+      [{ topic: "sc.nope" }, grpc.status.NOT_FOUND],
+      [{ topic: "bad topic" }, grpc.status.INVALID_ARGUMENT],
+      [{ topic: "sc.plain", maxInFlight: 10_001 }, grpc.status.INVALID_ARGUMENT],
+      [{ topic: "sc.plain", subscription: "no.dots" }, grpc.status.INVALID_ARGUMENT],
+    ] as const) {
+      const refused = await subscribe(client, open).catch((e: Error) => e);
+      expect([open, String(refused)]).toEqual([open, expect.stringContaining(`ended before subscribed: ${code} `)]);
+    }
   });
 
   it("answers reflection: the services, and each file with its dependencies", async () => {
