@@ -37,9 +37,9 @@ describe("sidecar protobuf code", () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  });
+  }, 90_000);
 
   it("passes buf lint (the whisper.v1 service)", () => {
     expect(() => execFileSync(BUF, ["lint"], { cwd: ROOT, stdio: "pipe" })).not.toThrow();
-  });
+  }, 60_000);
 });
