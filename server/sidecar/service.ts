@@ -1,4 +1,4 @@
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { z } from "zod";
 import { topicNameSchema } from "@/server/config";
@@ -18,8 +18,8 @@ import { subscribeStream } from "./subscribe";
  */
 export function pubSubService(backend: SidecarBackend): ServiceImpl<typeof PubSubService> {
   const settings = () => backend.settings;
-  const service: ServiceImpl<typeof PubSubService> = {
-    async publish(request, context) {
+  return {
+    publish: guarded(async (request, context) => {
       authorizeCall(context, settings(), "admin", "Publish");
       const topic = parseTopic(request.topic, "topic");
       const message = toMessage(request.event, "event", settings().maxEventBytes);
@@ -33,9 +33,9 @@ export function pubSubService(backend: SidecarBackend): ServiceImpl<typeof PubSu
         );
       }
       throw outcomeStatus(outcome!.error!, topic, message.orderingKey);
-    },
+    }),
 
-    async publishBatch(request, context) {
+    publishBatch: guarded(async (request, context) => {
       authorizeCall(context, settings(), "admin", "PublishBatch");
       const topic = parseTopic(request.topic, "topic");
       if (request.events.length === 0) throw badArgument([{ path: "events", message: "must hold at least one event" }]);
@@ -45,37 +45,39 @@ export function pubSubService(backend: SidecarBackend): ServiceImpl<typeof PubSu
       const messages = toMessages(request.events, settings().maxEventBytes);
       const outcomes = await backend.publish(topic, messages).catch((error: unknown) => Promise.reject(toStatus(error, { topic })));
       return { outcomes: outcomes.map(outcomeShape) };
-    },
+    }),
 
     subscribe(requests, context) {
       return withStatus(subscribeStream(requests, context, backend));
     },
 
-    async resume(request, context) {
+    resume: guarded(async (request, context) => {
       const caller = authorizeCall(context, settings(), "admin", "Resume");
       const topic = parseTopic(request.topic, "topic");
       const key = parseKey(request.orderingKey);
       const resent = await backend.resume(topic, key, caller.name).catch((error: unknown) => Promise.reject(toStatus(error, { topic, orderingKey: key })));
       return { resent: resent.map(outcomeShape) };
-    },
+    }),
 
-    async pausedKeys(request, context) {
+    pausedKeys: guarded(async (request, context) => {
       authorizeCall(context, settings(), "viewer", "PausedKeys");
       const topic = parseTopic(request.topic, "topic");
       const keys = await backend.pausedKeys(topic).catch((error: unknown) => Promise.reject(toStatus(error, { topic })));
       return { keys };
-    },
+    }),
 
-    async listTopics(_request, context) {
+    listTopics: guarded(async (_request, context) => {
       authorizeCall(context, settings(), "viewer", "ListTopics");
       return { topics: await backend.listTopics().catch((error: unknown) => Promise.reject(toStatus(error))) };
-    },
+    }),
   };
-  for (const name of ["publish", "publishBatch", "resume", "pausedKeys", "listTopics"] as const) {
-    const handler = service[name] as (request: never, context: never) => Promise<unknown>;
-    (service as Record<string, unknown>)[name] = (request: never, context: never) => handler(request, context).catch((error: unknown) => Promise.reject(toStatus(error)));
-  }
-  return service;
+}
+
+/** The handler, with anything it throws as a gRPC status (status.ts): never an unmapped error. */
+function guarded<Request, Response>(
+  handler: (request: Request, context: HandlerContext) => Promise<Response>,
+): (request: Request, context: HandlerContext) => Promise<Response> {
+  return (request, context) => handler(request, context).catch((error: unknown) => Promise.reject(toStatus(error)));
 }
 
 const orderingKeySchema = z.string().min(1, "must not be empty").max(1024, "has at most 1,024 characters");
