@@ -14,7 +14,7 @@
 import { create } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { createMessage, openSubscription, openTopic } from "@/server/whisper";
+import { createMessage, openSubscription, openTopic } from "@whisper/core";
 import { loadSidecarConfig } from "@/server/config";
 import { PubSubService, SubscribeRequestSchema, type SubscribeRequest } from "@/server/sidecar/gen/whisper/v1/sidecar_pb";
 import { CloudEventSchema } from "@/server/sidecar/gen/io/cloudevents/v1/cloudevents_pb";

@@ -2,7 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { loadConfig, loadSidecarConfig } from "@/server/config";
 import { PROBLEM_CODES } from "@/server/errors";
-import { ErrorCode } from "@/server/whisper";
+import { ErrorCode } from "@whisper/core";
 import { GRPC_CODES, grpcCodeOf } from "@/server/sidecar/status";
 
 const DB = "postgresql://postgres@127.0.0.1:5432/test";
