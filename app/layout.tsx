@@ -2,8 +2,11 @@ import type { Metadata } from "next";
 import { cookies } from "next/headers";
 import type { ReactNode } from "react";
 import { AppHeader } from "@/components/layout/app-header";
+import { KeyboardShortcuts } from "@/components/layout/keyboard-shortcuts";
 import { QueryProvider } from "@/components/layout/query-provider";
+import { SkipLinks } from "@/components/layout/skip-links";
 import { THEME_COOKIE, parseTheme } from "@/components/layout/theme";
+import { ToastProvider } from "@/components/ui/toast";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -16,17 +19,15 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang="en" data-theme={theme === "system" ? undefined : theme}>
       <body className="min-h-screen antialiased">
-        <a
-          href="#main"
-          className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-surface focus:px-3 focus:py-1"
-        >
-          Skip to content
-        </a>
+        <SkipLinks />
         <QueryProvider>
-          <AppHeader theme={theme} />
-          <main id="main" className="mx-auto max-w-7xl px-4 py-6">
-            {children}
-          </main>
+          <ToastProvider>
+            <KeyboardShortcuts />
+            <AppHeader theme={theme} />
+            <main id="main" tabIndex={-1} className="mx-auto max-w-7xl px-4 py-6 focus:outline-none">
+              {children}
+            </main>
+          </ToastProvider>
         </QueryProvider>
       </body>
     </html>

@@ -8,7 +8,8 @@ import type {
   MessagePage,
   PublishOutcome,
   ResendResult,
-  StalledEntry,
+  StalledList,
+  StalledMessagePage,
   StructuredCloudEvent,
   SessionInfo,
   SubscriptionInfo,
@@ -126,8 +127,11 @@ export const api = {
       json: input,
     }),
 
-  listStalled: (topic?: string, signal?: AbortSignal) =>
-    request<{ stalled: StalledEntry[] }>(`/api/ordering${query({ topic })}`, { signal }),
+  /** The board: per open stalled key its counts and first waiting messages (not every message). */
+  listStalled: (topic?: string, signal?: AbortSignal) => request<StalledList>(`/api/ordering${query({ topic })}`, { signal }),
+  /** One page of a stall entry's messages in original order ("show all"). */
+  stalledMessages: (stallId: string, cursor: string | null, limit: number, signal?: AbortSignal) =>
+    request<StalledMessagePage>(`/api/ordering/${seg(stallId)}/messages${query({ cursor, limit })}`, { signal }),
   resumeStall: (stallId: string) =>
     request<{ results: ResendResult[] }>(`/api/ordering/${seg(stallId)}/resume`, { method: "POST" }),
   discardStall: (stallId: string) =>

@@ -106,11 +106,26 @@ export function useReplay(id: string) {
   });
 }
 
+/** Rows per page of a stall entry's messages ("show all" on the ordering board). */
+export const STALLED_MESSAGES_PAGE_SIZE = 100;
+
+/** The ordering board's list: open stalled keys with counts and their first waiting messages (bounded). */
 export function useStalled(topic: string | null) {
   return useQuery({
     queryKey: queryKeys.ordering.list(topic),
-    queryFn: ({ signal }) => api.listStalled(topic ?? undefined, signal).then((r) => r.stalled),
+    queryFn: ({ signal }) => api.listStalled(topic ?? undefined, signal),
     refetchInterval: LIST_REFRESH_MS,
+  });
+}
+
+/** Every message of one stall entry, keyset-paginated; fetched only while `enabled` (the list is open). */
+export function useStalledMessages(stallId: string, enabled: boolean) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.ordering.messages(stallId),
+    queryFn: ({ pageParam, signal }) => api.stalledMessages(stallId, pageParam, STALLED_MESSAGES_PAGE_SIZE, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+    enabled,
   });
 }
 

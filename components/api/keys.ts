@@ -14,6 +14,7 @@ export const queryKeys = {
   ordering: {
     all: ["ordering"] as const,
     list: (topic: string | null) => ["ordering", "list", topic] as const,
+    messages: (stallId: string) => ["ordering", "messages", stallId] as const,
   },
   demo: ["demo"] as const,
   session: ["session"] as const,

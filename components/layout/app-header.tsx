@@ -2,9 +2,11 @@ import Link from "next/link";
 import { LogoutButton } from "./logout-button";
 import { NavLink } from "./nav-link";
 import { RoleBadge } from "./role-badge";
+import { SignedInOnly } from "./signed-in-only";
 import type { ThemePreference } from "./theme";
 import { ThemeToggle } from "./theme-toggle";
 
+/** The header of every page: the name, the main menu, the role and "Sign out" (the last three not on the login page). */
 export function AppHeader({ theme }: { theme: ThemePreference }) {
   return (
     <header className="border-b border-line bg-surface">
@@ -13,15 +15,21 @@ export function AppHeader({ theme }: { theme: ThemePreference }) {
           <span aria-hidden className="inline-block size-2.5 rounded-full bg-accent" />
           whisper
         </Link>
-        <nav aria-label="Main" className="flex items-center gap-1">
-          <NavLink href="/">Topics</NavLink>
-          <NavLink href="/ordering">Ordering</NavLink>
-          <NavLink href="/audit">Audit log</NavLink>
-        </nav>
+        <SignedInOnly>
+          <nav id="main-nav" tabIndex={-1} aria-label="Main" className="flex items-center gap-1">
+            <NavLink href="/">Topics</NavLink>
+            <NavLink href="/ordering">Ordering</NavLink>
+            <NavLink href="/audit">Audit log</NavLink>
+          </nav>
+        </SignedInOnly>
         <div className="ml-auto flex items-center gap-2">
-          <RoleBadge />
+          <SignedInOnly>
+            <RoleBadge />
+          </SignedInOnly>
           <ThemeToggle initial={theme} />
-          <LogoutButton />
+          <SignedInOnly>
+            <LogoutButton />
+          </SignedInOnly>
         </div>
       </div>
     </header>

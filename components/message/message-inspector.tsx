@@ -107,22 +107,34 @@ function Inspector({ message }: { message: MessageDetail }) {
   );
 }
 
-/** The message page: loads GET /api/messages/{id}; a 404 gets its own state. */
+const isNotFound = (error: unknown) => error instanceof ApiError && error.status === 404;
+
+/**
+ * The message page: loads GET /api/messages/{id}. A 404 shows "not in the history" at once; a message just
+ * published may not be recorded yet, so the query keeps asking a few times meanwhile (useMessage) and the
+ * page turns into the message if it appears.
+ */
 export function MessageInspector({ id }: { id: string }) {
   const message = useMessage(id);
-  if (message.isPending) return <LoadingState label="Loading message…" />;
-  if (message.isError) {
-    if (message.error instanceof ApiError && message.error.status === 404) {
-      return (
-        <EmptyState title={`No message with id “${id}” in the history`}>
-          It may not be recorded yet.{" "}
-          <button type="button" className="text-accent underline" onClick={() => message.refetch()}>
-            Try again
-          </button>
-        </EmptyState>
-      );
-    }
-    return <ErrorState title="Could not load the message" error={message.error} onRetry={() => message.refetch()} />;
+  const missing = isNotFound(message.error) || (message.isPending && isNotFound(message.failureReason));
+  if (missing) {
+    const checking = message.isPending;
+    return (
+      <EmptyState title={`No message with id “${id}” in the history`}>
+        {checking ? (
+          <span role="status">It may not be recorded yet; checking again…</span>
+        ) : (
+          <>
+            It may not be recorded yet.{" "}
+            <button type="button" className="text-accent underline" onClick={() => message.refetch()}>
+              Try again
+            </button>
+          </>
+        )}
+      </EmptyState>
+    );
   }
+  if (message.isPending) return <LoadingState label="Loading message…" />;
+  if (message.isError) return <ErrorState title="Could not load the message" error={message.error} onRetry={() => message.refetch()} />;
   return <Inspector message={message.data} />;
 }

@@ -1,24 +1,33 @@
 "use client";
 
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useState } from "react";
 import { useStalled, useTopics } from "../api/hooks";
-import type { ResendResult, StalledEntry } from "../api/types";
+import type { StalledKeySummary } from "../api/types";
+import { AdminOnly } from "../layout/admin-only";
 import { SelectField } from "../ui/field";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states";
-import { StallCard, withResults } from "./stall-card";
+import { BulkActions } from "./bulk-actions";
+import { afterOutcome } from "./outcome";
+import { StallCard } from "./stall-card";
+import { useStallActions, type KeptOutcome } from "./use-stall-actions";
 
-// The ordering board: open stalled ordering keys grouped by topic (GET /api/ordering lists those still
-// "stalled" or "failed", refreshed every few seconds). The topic filter lives in the URL (?topic=) so the
-// paused-keys badges can link here. The results of a Resume are kept here, by stall id, with the entry as it
-// was, so they stay on screen after the server stops listing the entry; a Discard leaves a one-line notice.
+// The ordering board: open stalled ordering keys grouped by topic (GET /api/ordering, refreshed every few
+// seconds: per key its counts and first waiting messages, never every message). The topic filter lives in the
+// URL (?topic=) so the paused-keys badges of the topics page link here. Outcomes of Resume/Discard are kept by
+// stall id with the entry as it was, so a key stays on the board with its result after the server stopped
+// listing it (resumed or discarded entries are not open any more).
 
-type Resumed = { entry: StalledEntry; results: ResendResult[] };
-
-function groupByTopic(entries: StalledEntry[]): [string, StalledEntry[]][] {
-  const groups = new Map<string, StalledEntry[]>();
+function groupByTopic(entries: StalledKeySummary[]): [string, StalledKeySummary[]][] {
+  const groups = new Map<string, StalledKeySummary[]>();
   for (const e of entries) groups.set(e.topic, [...(groups.get(e.topic) ?? []), e]);
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** What to show of a listed entry that has an outcome: the outcome's view until the list catches up. */
+function shownEntry(listed: StalledKeySummary, kept: KeptOutcome | undefined): StalledKeySummary {
+  if (!kept || "error" in kept.outcome) return listed;
+  // A successful action closes the entry; a stopped resume makes it "failed": a "stalled" listing is stale.
+  return kept.outcome.ok || listed.status === "stalled" ? afterOutcome(listed, kept.outcome) : listed;
 }
 
 export function OrderingBoard() {
@@ -26,32 +35,24 @@ export function OrderingBoard() {
   const pathname = usePathname();
   const params = useSearchParams();
   const topic = params.get("topic") || null;
-  const [resumed, setResumed] = useState<Record<string, Resumed>>({});
-  const [notices, setNotices] = useState<string[]>([]);
   const stalled = useStalled(topic);
   const topics = useTopics();
+  const actions = useStallActions();
 
   function chooseTopic(next: string) {
     router.replace(next ? `${pathname}?topic=${encodeURIComponent(next)}` : pathname);
   }
 
-  function onResumed(entry: StalledEntry, results: ResendResult[]) {
-    setResumed((r) => ({ ...r, [entry.id]: { entry, results } }));
-  }
-
-  function onDiscarded(entry: StalledEntry, discarded: number) {
-    const notice = `Discarded ${discarded} ${discarded === 1 ? "message" : "messages"} of key ${entry.orderingKey} on ${entry.topic}.`;
-    setNotices((n) => [notice, ...n].slice(0, 5));
-  }
-
-  const listed = stalled.data ?? [];
+  const listed = stalled.data?.stalled ?? [];
   const listedIds = new Set(listed.map((e) => e.id));
-  // Entries resumed in this tab stay on the board even when the server no longer lists them.
-  const vanished = Object.values(resumed)
-    .filter((r) => !listedIds.has(r.entry.id) && (!topic || r.entry.topic === topic))
-    .map((r) => withResults(r.entry, r.results));
-  const shown = [...listed, ...vanished];
+  // Entries acted on in this tab stay on the board, with their outcome, when the server no longer lists them.
+  const vanished = Object.values(actions.outcomes)
+    .filter((k) => !listedIds.has(k.entry.id) && (!topic || k.entry.topic === topic))
+    .map((k) => afterOutcome(k.entry, k.outcome));
+  const shown = [...listed.map((e) => shownEntry(e, actions.outcomes[e.id])), ...vanished];
+  const open = shown.filter((e) => (e.status === "stalled" || e.status === "failed") && !actions.running[e.id]);
   const topicNames = topics.data?.map((t) => t.name) ?? [];
+  const totalKeys = stalled.data?.totalKeys ?? 0;
 
   return (
     <div className="flex flex-col gap-6">
@@ -63,7 +64,7 @@ export function OrderingBoard() {
           </p>
         </div>
         <div className="flex flex-wrap items-end gap-4">
-          <SelectField label="Topic" value={topic ?? ""} onChange={(e) => chooseTopic(e.target.value)} className="min-w-48">
+          <SelectField label="Topic" value={topic ?? ""} onChange={(e) => chooseTopic(e.target.value)} className="min-w-48" data-shortcut="filter">
             <option value="">All topics</option>
             {topic && !topicNames.includes(topic) && <option value={topic}>{topic}</option>}
             {topicNames.map((name) => (
@@ -72,14 +73,16 @@ export function OrderingBoard() {
               </option>
             ))}
           </SelectField>
+          <AdminOnly>
+            <BulkActions entries={open} onRun={actions.all} />
+          </AdminOnly>
         </div>
       </div>
-      {notices.length > 0 && (
-        <ul role="status" aria-label="Recent actions" className="flex flex-col gap-1 text-sm text-muted">
-          {notices.map((n, i) => (
-            <li key={`${i}-${n}`}>{n}</li>
-          ))}
-        </ul>
+      {totalKeys > listed.length && (
+        <p role="note" className="text-sm text-warn">
+          Showing the newest {listed.length} of {totalKeys} stalled keys; Resume all and Discard all act on these. Pick a topic to
+          narrow the list.
+        </p>
       )}
       {stalled.isPending ? (
         <LoadingState label="Loading stalled keys…" />
@@ -87,7 +90,7 @@ export function OrderingBoard() {
         <ErrorState title="Could not load the stalled keys" error={stalled.error} onRetry={() => stalled.refetch()} />
       ) : shown.length === 0 ? (
         <EmptyState title={topic ? `No stalled ordering keys on ${topic}` : "No stalled ordering keys"}>
-Every ordered publish is flowing.
+          Every ordered publish is flowing.
         </EmptyState>
       ) : (
         groupByTopic(shown).map(([name, entries]) => (
@@ -96,7 +99,7 @@ Every ordered publish is flowing.
               {name} · {entries.length} {entries.length === 1 ? "key" : "keys"}
             </h2>
             {entries.map((e) => (
-              <StallCard key={e.id} entry={e} results={resumed[e.id]?.results} onResumed={onResumed} onDiscarded={onDiscarded} />
+              <StallCard key={e.id} entry={e} outcome={actions.outcomes[e.id]?.outcome} running={actions.running[e.id]} onAction={actions.one} />
             ))}
           </section>
         ))

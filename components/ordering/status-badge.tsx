@@ -1,7 +1,7 @@
-import type { StalledEntry, StalledMessage } from "../api/types";
+import type { StalledKeySummary, StalledMessage } from "../api/types";
 import { Badge, type BadgeTone } from "../ui/badge";
 
-const tones: Record<StalledEntry["status"] | StalledMessage["status"], BadgeTone> = {
+const tones: Record<StalledKeySummary["status"] | StalledMessage["status"], BadgeTone> = {
   stalled: "warn",
   resumed: "ok",
   published: "ok",
@@ -9,6 +9,6 @@ const tones: Record<StalledEntry["status"] | StalledMessage["status"], BadgeTone
   failed: "danger",
 };
 
-export function StatusBadge({ status }: { status: StalledEntry["status"] | StalledMessage["status"] }) {
+export function StatusBadge({ status }: { status: StalledKeySummary["status"] | StalledMessage["status"] }) {
   return <Badge tone={tones[status]}>{status}</Badge>;
 }

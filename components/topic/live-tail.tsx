@@ -28,7 +28,9 @@ function matches(m: MessageSummary, needle: string): boolean {
 /**
  * The newest messages of one topic as they are recorded (SSE /api/live). Pausing holds new messages
  * back without dropping the connection; the filter narrows what is shown by id, type, source, subject
- * or ordering key (client side).
+ * or ordering key (client side). While it runs, its rows' links are out of the Tab order (rows come and go
+ * under the keyboard; Tab moves on to the rest of the page); paused, every link is reachable. On narrow
+ * screens a row is two lines (time and id, then type and badges), so nothing overlaps.
  */
 export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: LiveFrame) => void }) {
   const [paused, setPaused] = useState(false);
@@ -36,6 +38,7 @@ export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: 
   const live = useLiveTail({ topic, paused, onFrame });
   const visible = useMemo(() => live.messages.filter((m) => matches(m, filter.trim())), [live.messages, filter]);
   const status = statusView[live.status];
+  const linkTabIndex = paused ? undefined : -1;
   // Connected, but the server says history is behind or failing: frames stopping is not "no traffic".
   const lagging = live.status === "open" && live.recording !== null && live.recording.state !== "ok";
   const badge = paused
@@ -59,7 +62,9 @@ export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: 
           <input
             type="search"
             aria-label="Filter live messages"
-            placeholder="Filter…"
+            aria-keyshortcuts="/"
+            data-shortcut="filter"
+            placeholder="Filter… (/)"
             value={filter}
             onChange={(e) => setFilter(e.target.value)}
             className={`${controlBaseClass} w-40 py-1 text-xs`}
@@ -96,17 +101,23 @@ export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: 
             <li
               key={m.id}
               data-testid="live-message"
-              className="grid grid-cols-[5.5rem_minmax(0,1fr)_minmax(0,1fr)] items-center gap-3 border-b border-line px-3 py-1.5 text-sm last:border-0"
+              className="grid grid-cols-[auto_minmax(0,1fr)] items-center gap-x-3 gap-y-1 border-b border-line px-3 py-1.5 text-sm last:border-0 sm:grid-cols-[5.5rem_minmax(0,1fr)_minmax(0,14rem)]"
             >
               <time dateTime={m.receivedAt} className="font-mono text-xs text-muted tabular-nums">
                 {formatClock(m.receivedAt)}
               </time>
-              <span className="flex min-w-0 items-center gap-2">
-                <span className="truncate">{m.type}</span>
-                {m.orderingKey && <Badge>key {m.orderingKey}</Badge>}
-                {m.replayOf && <ReplayOfBadge original={m.replayOf} />}
+              <MessageIdLink id={m.id} tabIndex={linkTabIndex} className="justify-self-end sm:order-last" />
+              <span className="col-span-2 flex min-w-0 flex-wrap items-center gap-x-2 gap-y-1 sm:col-span-1">
+                <span data-testid="live-type" className="max-w-full min-w-0 truncate">
+                  {m.type}
+                </span>
+                {m.orderingKey && (
+                  <Badge className="max-w-full min-w-0">
+                    <span className="truncate">key {m.orderingKey}</span>
+                  </Badge>
+                )}
+                {m.replayOf && <ReplayOfBadge original={m.replayOf} tabIndex={linkTabIndex} />}
               </span>
-              <MessageIdLink id={m.id} className="justify-self-end" />
             </li>
           ))}
         </ol>

@@ -27,8 +27,10 @@ export function PublishForm({ topic, ordered }: { topic: string; ordered: boolea
   const publish = usePublish(topic);
   const set = (key: keyof EventDraft) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [key]: e.target.value }));
 
+  // Each submit starts from a clean slate: the outcome of the previous publish never shows under a new error.
   function submit(event: FormEvent) {
     event.preventDefault();
+    publish.reset();
     const result = draftToEvent(ordered ? draft : { ...draft, orderingKey: "" });
     if (!result.ok) {
       setDraftError(result.error);

@@ -1,5 +1,7 @@
-// An inline SVG line of a short series (messages per minute, oldest first). Purely presentational:
-// the numbers are also in the aria-label, so nothing is lost to screen readers.
+// An inline SVG line of messages per minute, oldest first, as TopicSummary.sparkline gives them: the last
+// value is the current minute, still counting. It is left out of the line, which would otherwise always end
+// in a drop that is not there; the line ends at the last complete minute. Purely presentational: the figures
+// are also in the aria-label, so nothing is lost to screen readers.
 
 export function Sparkline({
   values,
@@ -7,28 +9,31 @@ export function Sparkline({
   height = 28,
   label,
 }: {
+  /** Messages per minute, oldest first, the current (unfinished) minute last. */
   values: number[];
   width?: number;
   height?: number;
   label: string;
 }) {
-  const points = values.length > 1 ? values : [values[0] ?? 0, values[0] ?? 0];
+  const complete = values.slice(0, -1);
+  const points = complete.length > 1 ? complete : [complete[0] ?? 0, complete[0] ?? 0];
   const max = Math.max(1, ...points);
   const step = width / (points.length - 1);
   const pad = 2;
   const y = (v: number) => height - pad - (v / max) * (height - pad * 2);
   const line = points.map((v, i) => `${(i * step).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
   const area = `0,${height} ${line} ${width},${height}`;
-  const peak = Math.max(0, ...values);
-  const last = values.at(-1) ?? 0;
+  const peak = Math.max(0, ...complete);
+  const last = complete.at(-1) ?? 0;
+  const current = values.at(-1) ?? 0;
   return (
     <svg
       role="img"
-      aria-label={`${label}: last ${last}/min, peak ${peak}/min over ${values.length} minutes`}
+      aria-label={`${label}: last full minute ${last}/min, peak ${peak}/min over ${complete.length} minutes; ${current} so far this minute`}
       width={width}
       height={height}
       viewBox={`0 0 ${width} ${height}`}
-      className="text-accent"
+      className="block text-accent"
     >
       <polygon points={area} fill="currentColor" opacity={0.12} />
       <polyline points={line} fill="none" stroke="currentColor" strokeWidth={1.5} strokeLinejoin="round" />

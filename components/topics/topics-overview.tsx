@@ -1,6 +1,8 @@
 "use client";
 
+import { useState } from "react";
 import { useTopics } from "../api/hooks";
+import { controlBaseClass } from "../ui/field";
 import { formatCount } from "../ui/format";
 import { Panel } from "../ui/panel";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states";
@@ -10,10 +12,13 @@ import { DemoToggle } from "./demo-toggle";
 import { RecordingBanner } from "./recording-banner";
 import { TopicsTable } from "./topics-table";
 
-/** The home page: all topics (refreshing every few seconds) and the create-topic form. */
+/** The home page: all topics (refreshing every few seconds), narrowed by name, and the create-topic form. */
 export function TopicsOverview() {
   const topics = useTopics();
+  const [filter, setFilter] = useState("");
   const list = topics.data ?? [];
+  const needle = filter.trim().toLowerCase();
+  const shown = needle ? list.filter((t) => t.name.toLowerCase().includes(needle)) : list;
   const total = list.reduce((n, t) => n + t.messageCount, 0);
   const paused = list.reduce((n, t) => n + t.pausedKeys, 0);
 
@@ -33,7 +38,21 @@ export function TopicsOverview() {
         </AdminOnly>
       </div>
       <RecordingBanner topics={list} linkTopics />
-      <Panel title="All topics">
+      <Panel
+        title={needle ? `Topics matching “${filter.trim()}” · ${shown.length} of ${list.length}` : "All topics"}
+        actions={
+          <input
+            type="search"
+            aria-label="Filter topics by name"
+            aria-keyshortcuts="/"
+            data-shortcut="filter"
+            placeholder="Filter topics… (/)"
+            value={filter}
+            onChange={(e) => setFilter(e.target.value)}
+            className={`${controlBaseClass} w-48 py-1 text-xs`}
+          />
+        }
+      >
         {topics.isPending ? (
           <LoadingState label="Loading topics…" />
         ) : topics.isError ? (
@@ -42,8 +61,10 @@ export function TopicsOverview() {
           <EmptyState title="No topics yet">
             Create one below, start the demo traffic, or start the server with WHISPER_TOPICS.
           </EmptyState>
+        ) : shown.length === 0 ? (
+          <EmptyState title={`No topic name contains “${filter.trim()}”`} />
         ) : (
-          <TopicsTable topics={list} />
+          <TopicsTable topics={shown} />
         )}
       </Panel>
       <AdminOnly>

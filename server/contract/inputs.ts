@@ -101,6 +101,17 @@ export const topicQuery = z.strictObject({ topic: topicNameSchema.optional() });
 
 export const stallParams = z.object({ stallId: id });
 
+/** Paging of one stall entry's messages: `cursor` is the nextCursor of the previous page. */
+export const stallMessagesQuery = z.strictObject({
+  cursor: z
+    .string()
+    .regex(/^[1-9]\d{0,9}$/, "is not a cursor returned by this API")
+    .transform(Number)
+    .pipe(z.number().max(2_147_483_647, "is not a cursor returned by this API"))
+    .optional(),
+  limit: count(500, 100),
+});
+
 export const liveQuery = z.strictObject({
   topic: topicNameSchema.optional(),
   type: optionalText(500),

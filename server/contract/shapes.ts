@@ -136,6 +136,29 @@ export const StalledEntry = z.strictObject({
   messages: z.array(StalledMessageInfo),
 });
 
+/**
+ * One stalled ordering key as the board lists it (GET /api/ordering): the entry with counts and only its first
+ * waiting messages, so the answer stays small however many messages wait behind the key; the rest are paged
+ * by GET /api/ordering/{stallId}/messages.
+ */
+export const StalledKeySummary = z.strictObject({
+  id: z.string(),
+  topic: z.string(),
+  orderingKey: z.string(),
+  /** The send error that paused the key. */
+  error: z.string(),
+  status: z.enum(["stalled", "resumed", "discarded", "failed"]),
+  /** When the key stalled (the age of the stall). */
+  createdAt: iso,
+  updatedAt: iso,
+  /** Messages of the entry, in every status. */
+  messageCount: z.number(),
+  /** Messages still waiting (stalled, or failed on a resume): what Resume resends and Discard drops. */
+  waitingCount: z.number(),
+  /** The first waiting messages in their original order, at most 5. */
+  messages: z.array(StalledMessageInfo),
+});
+
 export const ResendResult = z.strictObject({
   seq: z.number(),
   id: z.string(),
@@ -219,7 +242,10 @@ export const CloudEvent = z.looseObject({
 
 export const TopicList = z.strictObject({ topics: z.array(TopicSummary) });
 export const PublishResults = z.strictObject({ results: z.array(PublishOutcome) });
-export const StalledList = z.strictObject({ stalled: z.array(StalledEntry) });
+/** The board: open entries, newest first, at most 200 keys; `totalKeys` counts every open one. */
+export const StalledList = z.strictObject({ stalled: z.array(StalledKeySummary), totalKeys: z.number() });
+/** Every message of one entry in original order (every status), keyset-paginated by `seq`. */
+export const StalledMessagePage = z.strictObject({ items: z.array(StalledMessageInfo), nextCursor: nullableText });
 export const ResumeResults = z.strictObject({ results: z.array(ResendResult) });
 export const DiscardResult = z.strictObject({ discarded: z.number() });
 export const SubscriptionList = z.strictObject({ subscriptions: z.array(SubscriptionInfo) });

@@ -3,7 +3,7 @@ import { audit, browseAudit } from "@/server/services/audit";
 import { listTopics, setTopicRetention } from "@/server/services/topics";
 import { browseMessages, getMessage } from "@/server/services/messages";
 import { replayMessage } from "@/server/services/replay";
-import { listStalled } from "@/server/services/ordering";
+import { stalledMessagePage, summarizeStalled } from "@/server/services/ordering-board";
 import type { TopicSummary } from "@/server/services/types";
 import type { Message } from "@whisper/core";
 import { demoFor, type DemoStatus } from "../demo";
@@ -120,9 +120,16 @@ export async function replay(id: string, input: z.output<typeof replayBody>, act
   });
 }
 
+/** The ordering board: open stalled keys, each with counts and its first waiting messages (bounded). */
 export async function stalled(topic: string | undefined) {
   await getRuntime();
-  return listStalled(topic);
+  return summarizeStalled(topic);
+}
+
+/** One page of a stall entry's messages, in original order. */
+export async function stalledMessages(stallId: string, page: { cursor?: number; limit: number }) {
+  await getRuntime();
+  return stalledMessagePage(stallId, page);
 }
 
 /** Resumes a stalled entry: resent first on its key (nothing overtakes it), then the key flows on every replica. */

@@ -11,6 +11,7 @@ export type MessageSummary = Shape<"MessageSummary">;
 export type MessageDetail = Shape<"MessageDetail">;
 export type StalledMessageInfo = Shape<"StalledMessageInfo">;
 export type StalledEntry = Shape<"StalledEntry">;
+export type StalledKeySummary = Shape<"StalledKeySummary">;
 export type ResendResult = Shape<"ResendResult">;
 export type AuditEntry = Shape<"AuditEntry">;
 export type TopicRetention = Shape<"TopicRetention">;

@@ -8,7 +8,7 @@ export const runtime = "nodejs";
 
 export const GET = route(async ({ request }) => {
   const { topic } = parseQuery(request, topicQuery);
-  return json(shapes.StalledList, { stalled: await stalled(topic) });
+  return json(shapes.StalledList, await stalled(topic));
 });
 
 export const { POST, PUT, PATCH, DELETE } = notAllowed("GET");
