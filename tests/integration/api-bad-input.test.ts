@@ -144,6 +144,14 @@ const BAD: Record<string, BadRequest[]> = {
     { why: "invalid topic", url: "/api/ordering?topic=a%20b" },
     { why: "unknown parameter", url: "/api/ordering?status=x" },
   ],
+  "GET /api/ordering/{stallId}/messages": [
+    { why: "cursor not a number", url: "/api/ordering/unknown-stall/messages?cursor=abc" },
+    { why: "cursor zero", url: "/api/ordering/unknown-stall/messages?cursor=0" },
+    { why: "cursor beyond any seq", url: "/api/ordering/unknown-stall/messages?cursor=9999999999" },
+    { why: "limit too large", url: "/api/ordering/unknown-stall/messages?limit=501" },
+    { why: "unknown parameter", url: "/api/ordering/unknown-stall/messages?status=stalled" },
+    { why: "unknown stall", url: "/api/ordering/unknown-stall/messages", status: 404 },
+  ],
   "POST /api/ordering/{stallId}/resume": [{ why: "unknown stall", url: "/api/ordering/unknown-stall/resume", status: 404 }],
   "POST /api/ordering/{stallId}/discard": [{ why: "unknown stall", url: "/api/ordering/unknown-stall/discard", status: 404 }],
   "GET /api/subscriptions": [

@@ -88,6 +88,10 @@ describe("live answers parse with the contract's shapes", () => {
     await app.api(`/api/topics/${ORDERED}/failure`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"failing":false}' });
     const stalls = (await conforms("get", "/api/ordering", await app.api(`/api/ordering?topic=${ORDERED}`))) as { stalled: Array<{ id: string }> };
     expect(stalls.stalled.length).toBeGreaterThan(0);
+    const page = (await conforms("get", "/api/ordering/{stallId}/messages", await app.api(`/api/ordering/${stalls.stalled[0]!.id}/messages?limit=1`))) as {
+      items: Array<{ id: string }>;
+    };
+    expect(page.items.map((m) => m.id)).toEqual(["c-stall"]);
     await conforms("post", "/api/ordering/{stallId}/resume", await app.api(`/api/ordering/${stalls.stalled[0]!.id}/resume`, { method: "POST" }));
     await conforms("post", "/api/ordering/{stallId}/discard", await app.api(`/api/ordering/${stalls.stalled[0]!.id}/discard`, { method: "POST" }));
 

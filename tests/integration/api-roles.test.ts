@@ -34,6 +34,7 @@ const READS = [
   "GET /api/messages",
   "GET /api/messages/{id}",
   "GET /api/ordering",
+  "GET /api/ordering/{stallId}/messages",
   "GET /api/subscriptions",
   "GET /api/live",
   "GET /api/demo",

@@ -82,9 +82,9 @@ export interface TestSchema {
   drop(): Promise<void>;
 }
 
-/** A new, migrated schema in the test database. */
+/** A new, migrated schema in the test database, named `[WHISPER_TEST_SCHEMA_PREFIX]<prefix>_<random>`. */
 export async function createSchema(prefix = "api"): Promise<TestSchema> {
-  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const name = `${process.env.WHISPER_TEST_SCHEMA_PREFIX ?? ""}${prefix}_${randomBytes(6).toString("hex")}`;
   const databaseUrl = `${POSTGRES}?schema=${name}`;
   const admin = new pg.Client({ connectionString: POSTGRES });
   await admin.connect();

@@ -49,9 +49,12 @@ export interface TestSchema {
   drop(): Promise<void>;
 }
 
-/** A new migrated schema named `<prefix>_<random>` on the shared server. */
+/**
+ * A new migrated schema named `[WHISPER_TEST_SCHEMA_PREFIX]<prefix>_<random>` on the shared server (the
+ * optional prefix keeps the schemas of one person's runs apart on a server shared with others).
+ */
 export async function createTestSchema(prefix: string, base = SHARED_POSTGRES): Promise<TestSchema> {
-  const schema = `${prefix}_${randomBytes(4).toString("hex")}`;
+  const schema = `${process.env.WHISPER_TEST_SCHEMA_PREFIX ?? ""}${prefix}_${randomBytes(4).toString("hex")}`;
   const url = withSchema(base, schema);
   await migrate(url);
   return { url, schema, drop: () => dropSchema(schema, base) };
