@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { Suspense } from "react";
 import { OrderingBoard } from "@/components/ordering/ordering-board";
+import { AfterHydration } from "@/components/ui/after-hydration";
 import { LoadingState } from "@/components/ui/states";
 
 export const metadata: Metadata = { title: "Ordering" };
@@ -8,7 +9,9 @@ export const metadata: Metadata = { title: "Ordering" };
 export default function OrderingPage() {
   return (
     <Suspense fallback={<LoadingState />}>
-      <OrderingBoard />
+      <AfterHydration fallback={<LoadingState />}>
+        <OrderingBoard />
+      </AfterHydration>
     </Suspense>
   );
 }

@@ -1,6 +1,6 @@
 "use client";
 
-import Link from "next/link";
+import { Link } from "../ui/link";
 import { useState, type FormEvent } from "react";
 import { useAuditLog } from "../api/hooks";
 import type { AuditEntry, AuditFilter } from "../api/types";

@@ -1,4 +1,4 @@
-import Link from "next/link";
+import { Link } from "../ui/link";
 import { LogoutButton } from "./logout-button";
 import { NavLink } from "./nav-link";
 import { RoleBadge } from "./role-badge";

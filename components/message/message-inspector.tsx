@@ -1,6 +1,6 @@
 "use client";
 
-import Link from "next/link";
+import { Link } from "../ui/link";
 import { useState, type ReactNode } from "react";
 import { ApiError } from "../api/errors";
 import { useMessage } from "../api/hooks";

@@ -1,6 +1,6 @@
 "use client";
 
-import Link from "next/link";
+import { Link } from "../ui/link";
 import { useState } from "react";
 import { useReplay, useTopics } from "../api/hooks";
 import type { MessageDetail } from "../api/types";

@@ -1,6 +1,6 @@
 "use client";
 
-import Link from "next/link";
+import { Link } from "../ui/link";
 import { useEffect, useRef, useState } from "react";
 import type { StalledKeySummary } from "../api/types";
 import { AdminOnly } from "../layout/admin-only";
@@ -63,7 +63,7 @@ export function StallCard({
             <h3 id={headingId} className="flex flex-wrap items-center gap-2 text-sm font-semibold">
               Key <span className="font-mono break-all">{entry.orderingKey}</span>
               <span className="font-normal text-muted">on</span>
-              <Link href={`/topics/${encodeURIComponent(entry.topic)}`} prefetch={false} className="text-accent hover:underline">
+              <Link href={`/topics/${encodeURIComponent(entry.topic)}`} className="text-accent hover:underline">
                 {entry.topic}
               </Link>
               <StatusBadge status={entry.status} />

@@ -1,4 +1,4 @@
-import Link from "next/link";
+import { Link } from "../ui/link";
 import { cx } from "../ui/cx";
 
 /**
@@ -11,7 +11,7 @@ export function MessageIdLink({ id, className, tabIndex }: { id: string; classNa
   return (
     <Link
       href={`/messages/${encodeURIComponent(id)}`}
-      prefetch={false}
+     
       title={id}
       tabIndex={tabIndex}
       className={cx("truncate font-mono text-xs text-accent hover:underline", className)}

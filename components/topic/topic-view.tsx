@@ -1,7 +1,7 @@
 "use client";
 
 import { useQueryClient, type Query } from "@tanstack/react-query";
-import Link from "next/link";
+import { Link } from "../ui/link";
 import { useCallback, useEffect, useRef } from "react";
 import { useTopics } from "../api/hooks";
 import { queryKeys } from "../api/keys";

@@ -1,4 +1,4 @@
-import Link from "next/link";
+import { Link } from "../ui/link";
 import type { TopicSummary } from "../api/types";
 import { Badge } from "../ui/badge";
 import { cx } from "../ui/cx";

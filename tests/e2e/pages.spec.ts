@@ -63,8 +63,9 @@ async function visit(browser: Browser, theme: (typeof THEMES)[number], device: k
   await page.goto(c.path);
   await expect(c.ready(page)).toBeVisible();
   await expect(page.locator("html")).toHaveAttribute("data-theme", theme);
-  await page.screenshot({ path: screenshotPath(configFile, `${c.name}-${theme}-${device}`), fullPage: true });
+  // Checked before the full-page screenshot, which resizes the viewport (and so starts and cancels prefetches).
   const problems = health.stop();
+  await page.screenshot({ path: screenshotPath(configFile, `${c.name}-${theme}-${device}`), fullPage: true });
   await context.close();
   expect(problems, `${c.name} (${theme}, ${device})`).toEqual([]);
 }
