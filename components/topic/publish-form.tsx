@@ -43,7 +43,7 @@ export function PublishForm({ topic, ordered }: { topic: string; ordered: boolea
   return (
     <Panel title="Publish test event">
       <form onSubmit={submit} aria-label="Publish test event" className="flex flex-col gap-3">
-        <div className="grid grid-cols-2 gap-3">
+        <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
           <TextField label="Type" name="type" required value={draft.type} onChange={set("type")} />
           <TextField label="Source" name="source" required value={draft.source} onChange={set("source")} />
           <TextField label="Subject" name="subject" value={draft.subject} onChange={set("subject")} />

@@ -13,7 +13,7 @@ import { Sparkline } from "./sparkline";
 // - below lg, each row is a card: name and the ordering badges (paused keys first, so the way to the
 //   ordering board is never off-screen), then the figures with their labels; nothing scrolls sideways.
 
-const cell = "block lg:table-cell lg:py-2.5 lg:pr-4 lg:align-middle";
+const cell = "block lg:order-none lg:table-cell lg:py-2.5 lg:pr-4 lg:align-middle";
 /** A figure's cell labelled by its `data-label` where the table header is not shown (narrow screens); CSS text, not content. */
 const labelled = "before:mr-1 before:text-xs before:text-muted before:content-[attr(data-label)] lg:before:content-none";
 
@@ -27,7 +27,7 @@ export function TopicsTable({ topics }: { topics: TopicSummary[] }) {
         <col className="w-32" />
         <col className="w-28" />
         <col className="w-28" />
-        <col className="w-40" />
+        <col className="w-48" />
       </colgroup>
       <thead className="sr-only text-xs text-muted lg:not-sr-only lg:table-header-group">
         <tr className="border-b border-line">
@@ -64,13 +64,13 @@ export function TopicsTable({ topics }: { topics: TopicSummary[] }) {
             <td data-label="Rate /min" className={cx(cell, labelled, "order-3 tabular-nums lg:text-right")}>
               {formatRate(t.ratePerMinute)}
             </td>
-            <td className={cx(cell, "order-3")}>
+            <td className={cx(cell, "order-5")}>
               <Sparkline values={t.sparkline} label={`${t.name} messages per minute`} />
             </td>
-            <td data-label="Last message" className={cx(cell, labelled, "order-3 truncate text-muted")}>
+            <td data-label="Last message" className={cx(cell, labelled, "order-4 col-span-2 truncate text-muted lg:col-span-1")}>
               {t.lastMessageAt ? <RelativeTime iso={t.lastMessageAt} /> : "never"}
             </td>
-            <td data-label="Subscriptions" className={cx(cell, labelled, "order-3 tabular-nums lg:text-right")} title={t.subscriptions.join(", ") || undefined}>
+            <td data-label="Subscriptions" className={cx(cell, labelled, "order-5 tabular-nums lg:text-right")} title={t.subscriptions.join(", ") || undefined}>
               {t.subscriptions.length}
             </td>
             <td className={cx(cell, "order-2 col-span-2 lg:py-2.5")}>
