@@ -3,6 +3,11 @@
 // in a drop that is not there; the line ends at the last complete minute. Purely presentational: the figures
 // are also in the aria-label, so nothing is lost to screen readers.
 
+/** The minutes the line draws: every value but the last (the current minute, still counting). */
+export function completeMinutes(values: readonly number[]): number[] {
+  return values.slice(0, -1);
+}
+
 export function Sparkline({
   values,
   width = 120,
@@ -15,7 +20,7 @@ export function Sparkline({
   height?: number;
   label: string;
 }) {
-  const complete = values.slice(0, -1);
+  const complete = completeMinutes(values);
   const points = complete.length > 1 ? complete : [complete[0] ?? 0, complete[0] ?? 0];
   const max = Math.max(1, ...points);
   const step = width / (points.length - 1);
