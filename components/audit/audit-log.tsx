@@ -33,7 +33,7 @@ function Filters({ onApply }: { onApply: (filter: AuditFilter) => void }) {
   }
   return (
     <form onSubmit={submit} aria-label="Audit filters" className="flex flex-wrap items-end gap-3">
-      <TextField label="Actor starts with" name="actor" value={actor} onChange={(e) => setActor(e.target.value)} placeholder="admin" />
+      <TextField label="Actor starts with" name="actor" data-shortcut="filter" aria-keyshortcuts="/" value={actor} onChange={(e) => setActor(e.target.value)} placeholder="admin" />
       <TextField label="Action starts with" name="action" value={action} onChange={(e) => setAction(e.target.value)} placeholder="stall." />
       <TextField label="Target" name="target" value={target} onChange={(e) => setTarget(e.target.value)} placeholder="a message id, topic, stall" />
       <Button type="submit" variant="primary" size="sm">

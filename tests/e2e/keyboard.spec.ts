@@ -37,12 +37,20 @@ test("/ focuses the filter of the page, but not while typing", async ({ page }) 
   await page.goto(`/topics/${E2E_START_TOPICS[0]}`);
   await expect(page.getByTestId("live-status")).toHaveText("live");
   await page.keyboard.press("/");
-  await expect(page.getByRole("searchbox", { name: "Filter live messages" })).toBeFocused();
+  const liveFilter = page.getByRole("searchbox", { name: "Filter live messages" });
+  await expect(liveFilter).toBeFocused();
+  await page.keyboard.type("a/b");
+  await expect(liveFilter, "a / typed into a field stays in it").toHaveValue("a/b");
 
   await page.goto("/ordering");
   await expect(page.getByRole("heading", { name: "Ordering" })).toBeVisible();
   await page.keyboard.press("/");
   await expect(page.getByRole("combobox", { name: "Topic" })).toBeFocused();
+
+  await page.goto("/audit");
+  await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible();
+  await page.keyboard.press("/");
+  await expect(page.getByRole("textbox", { name: "Actor starts with" })).toBeFocused();
 });
 
 test("the live tail is out of the Tab order while it runs and in it once paused", async ({ page, api }) => {
