@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMessage, PublishError } from "@/server/whisper";
+import { createMessage, PublishError } from "@whisper/core";
 import { closeDb } from "@/server/db";
 import { discardStalled, recordStall } from "@/server/services/ordering";
 import { STALL_PREVIEW_MESSAGES, stalledMessagePage, summarizeStalled } from "@/server/services/ordering-board";
