@@ -27,7 +27,7 @@ export function TopicsTable({ topics }: { topics: TopicSummary[] }) {
         <col className="w-32" />
         <col className="w-28" />
         <col className="w-28" />
-        <col className="w-48" />
+        <col className="w-56" />
       </colgroup>
       <thead className="sr-only text-xs text-muted lg:not-sr-only lg:table-header-group">
         <tr className="border-b border-line">
