@@ -2,7 +2,10 @@ import { connect, type ChannelModel } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMessage, ErrorCode, newId, openSubscription, openTopic, subAck, type ReceivedMessage } from "@whisper/core";
 import { collect } from "../conformance/suite";
+import { AmqpClientTap } from "../support/amqp-tap";
 import { expectNothingLostAcrossCuts, expectUnreachableAtOpen } from "../support/broker-faults";
+import { TcpProxy } from "../support/tcp-proxy";
+import { waitFor } from "../support/wait";
 
 const SERVER = "amqp://127.0.0.1:5672";
 let admin: ChannelModel;
@@ -58,6 +61,76 @@ describe("amqp faults", () => {
     const exchange = fresh();
     const outcome = await expectNothingLostAcrossCuts({ brokerPort: 5672, url: (port) => `amqp://127.0.0.1:${port}/${exchange}` });
     expect(outcome.received).toBe(300);
+  });
+});
+
+describe("amqp consumer reopening", () => {
+  it("reopens a named subscription's channel after the broker closes it, and after a drop during the reopening; loses nothing confirmed", async () => {
+    const exchange = fresh();
+    const tap = new AmqpClientTap();
+    const proxy = await TcpProxy.start(5672, "127.0.0.1", { clientToServer: tap.stream });
+    const errors: unknown[] = [];
+    const sub = await openSubscription(`amqp://127.0.0.1:${proxy.port}/${exchange}`, {
+      name: "survivor",
+      use: [subAck()],
+      onError: (error) => errors.push(error),
+    });
+    // The topic talks to the broker directly: only the subscription's connection goes through the proxy.
+    const topic = await openTopic(`${SERVER}/${exchange}`);
+    const received = new Set<string>();
+    const receiving = sub.receive((m) => void received.add(m.id));
+    const published: string[] = [];
+    const publish = async (count: number) => {
+      for (let i = 0; i < count; i++) published.push(await topic.publish(createMessage({ data: { i: published.length } })));
+    };
+    const allReceived = (what: string) =>
+      waitFor(() => published.every((id) => received.has(id)), { timeoutMs: 20_000, everyMs: 20, what: `${what} (${received.size} of ${published.length} received)` });
+    try {
+      await publish(100);
+      await allReceived("messages before any fault");
+      expect(tap.consumes).toBe(1);
+
+      // A channel error while nothing is being delivered (the broker closes the consumer's channel, the connection
+      // stays): the channel is reopened. (Under traffic RabbitMQ may still send deliveries of the closed channel,
+      // which amqplib treats as a connection error: that case is the connection drop below.)
+      tap.rejectOnBroker();
+      await waitFor(() => tap.consumes === 2, { what: "the consumer reopened after the channel error" });
+      await publish(100);
+      await allReceived("messages after the broker closed the channel");
+      expect(tap.consumes).toBe(2);
+      expect(proxy.connections).toBe(1);
+
+      // The connection drops, and drops again the moment the reopened channel asks to consume.
+      tap.onConsume = () => {
+        tap.onConsume = undefined;
+        proxy.cut();
+      };
+      proxy.cut();
+      await publish(100);
+      await allReceived("messages after two connection drops, one during the reopening");
+      expect(tap.consumes).toBeGreaterThanOrEqual(4);
+      expect(proxy.connections).toBeGreaterThanOrEqual(3);
+      expect(published).toHaveLength(300);
+      // A dropped connection fails the reopening in flight: the subscription heard it and retried.
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors.every((e) => (e as { code?: string }).code === ErrorCode.Disconnected || (e as { code?: string }).code === ErrorCode.Connection)).toBe(true);
+    } finally {
+      await topic.close();
+      await sub.close();
+      await receiving;
+      await proxy.close();
+    }
+  });
+
+  it("ends receive() with NotFoundError when the broker cancels the consumer because its queue was deleted", async () => {
+    const exchange = fresh();
+    const sub = await openSubscription(`${SERVER}/${exchange}`, { name: "survivor", use: [subAck()] });
+    const receiving = sub.receive(() => {});
+    const channel = await admin.createChannel();
+    await channel.deleteQueue(`${exchange}.survivor`);
+    await channel.close();
+    await expect(receiving).rejects.toMatchObject({ code: ErrorCode.NotFound });
+    await sub.close();
   });
 });
 

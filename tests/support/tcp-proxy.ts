@@ -1,9 +1,11 @@
 import net from "node:net";
+import type { Duplex } from "node:stream";
 
 /**
  * A TCP proxy on 127.0.0.1 that a test controls, in front of a broker it must not stop: `cut()` drops every
  * connection through it (the broker sees clients vanish, the clients see a reset), `refuse()` makes new
- * connections fail until `accept()`. `close()` ends it.
+ * connections fail until `accept()`. `close()` ends it. `clientToServer`, if given, makes a stream per
+ * connection that the client's bytes pass through on their way to the broker (to watch or add protocol frames).
  */
 export class TcpProxy {
   readonly #server: net.Server;
@@ -19,7 +21,11 @@ export class TcpProxy {
     this.#server = server;
   }
 
-  static async start(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
+  static async start(
+    targetPort: number,
+    targetHost = "127.0.0.1",
+    { clientToServer }: { clientToServer?: () => Duplex } = {},
+  ): Promise<TcpProxy> {
     const holder: { proxy?: TcpProxy } = {};
     const server = net.createServer((client) => {
       const proxy = holder.proxy!;
@@ -34,7 +40,8 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream);
+      if (clientToServer === undefined) client.pipe(upstream);
+      else client.pipe(clientToServer()).pipe(upstream);
       upstream.pipe(client);
       client.once("close", () => upstream.destroy());
       upstream.once("close", () => client.destroy());

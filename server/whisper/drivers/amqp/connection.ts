@@ -41,15 +41,17 @@ export function amqpAddress(url: URL, vhost: string): AmqpAddress {
 
 /**
  * One AMQP connection to a broker (amqplib with recovery: it reconnects forever `reconnectDelayMs` apart;
- * channels do not survive a reconnect, so their users re-open them on `onReconnect`). Topics share one confirm
- * channel (`publisher()`); each subscription has a channel of its own (its prefetch is its flow control).
+ * channels do not survive a reconnect: their users open them again, the publisher on its next use, a
+ * subscription on its next receive). Topics share one confirm channel (`publisher()`); each subscription has a
+ * channel of its own (its prefetch is its flow control).
  */
 export class AmqpConnection {
   #connected = true;
   #closed = false;
   #publisher: Promise<ConfirmChannel> | undefined;
-  readonly #waiters = new Set<() => void>();
-  readonly #reconnectListeners = new Set<() => void>();
+  #publisherChannel: ConfirmChannel | undefined;
+  /** Callers of whenConnected() waiting for the reconnect: each is woken (resolved) or failed (closed) once. */
+  readonly #waiters = new Set<{ wake: () => void; fail: (error: Error) => void }>();
   readonly #drains = new WeakMap<ConfirmChannel, Promise<void>>();
 
   constructor(
@@ -60,11 +62,11 @@ export class AmqpConnection {
     model.on("disconnect", () => {
       this.#connected = false;
       this.#publisher = undefined;
+      this.#publisherChannel = undefined;
     });
     model.on("connect", () => {
       this.#connected = true;
-      for (const wake of [...this.#waiters]) wake();
-      for (const listener of [...this.#reconnectListeners]) listener();
+      for (const waiter of [...this.#waiters]) waiter.wake();
     });
   }
 
@@ -72,48 +74,57 @@ export class AmqpConnection {
     return this.#connected && !this.#closed;
   }
 
-  /** Calls `listener` after every reconnect; returns the function that stops it. */
-  onReconnect(listener: () => void): () => void {
-    this.#reconnectListeners.add(listener);
-    return () => this.#reconnectListeners.delete(listener);
-  }
-
   /** Undefined while connected; else resolves on the reconnect or rejects after `timeoutMs` (retryable ERR_DISCONNECTED). */
   whenConnected(timeoutMs: number): Promise<void> | undefined {
     if (this.#closed) return Promise.reject(new ConnectionError(`connection to ${this.address.url} is closed`));
     if (this.#connected) return undefined;
     return new Promise<void>((resolve, reject) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(wake);
-        resolve();
+      const waiter = {
+        wake: () => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve();
+        },
+        fail: (error: Error) => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          reject(error);
+        },
       };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(wake);
-        reject(
-          new ConnectionError(`disconnected from AMQP broker at ${this.address.url}: no reconnect within ${timeoutMs} ms`, {
-            code: ErrorCode.Disconnected,
-          }),
-        );
-      }, timeoutMs);
-      this.#waiters.add(wake);
+      const timer = setTimeout(
+        () =>
+          waiter.fail(
+            new ConnectionError(`disconnected from AMQP broker at ${this.address.url}: no reconnect within ${timeoutMs} ms`, {
+              code: ErrorCode.Disconnected,
+            }),
+          ),
+        timeoutMs,
+      );
+      this.#waiters.add(waiter);
     });
   }
 
-  /** The shared confirm channel of this connection, opened again after it closed (a reconnect, a channel error). */
-  publisher(): Promise<ConfirmChannel> {
-    if (this.#publisher !== undefined) return this.#publisher;
+  /**
+   * The shared confirm channel of this connection: the open one itself (so a send can publish without yielding),
+   * else a promise of it, opened again after it closed (a reconnect, a channel error).
+   */
+  publisher(): ConfirmChannel | Promise<ConfirmChannel> {
+    return this.#publisherChannel ?? (this.#publisher ??= this.#openPublisher());
+  }
+
+  #openPublisher(): Promise<ConfirmChannel> {
     const opening: Promise<ConfirmChannel> = this.model.createConfirmChannel().then((channel) => {
       channel.on("error", () => {});
       channel.on("close", () => {
+        if (this.#publisherChannel === channel) this.#publisherChannel = undefined;
         if (this.#publisher === opening) this.#publisher = undefined;
       });
+      if (this.#publisher === opening) this.#publisherChannel = channel;
       return channel;
     });
     opening.catch(() => {
       if (this.#publisher === opening) this.#publisher = undefined;
     });
-    this.#publisher = opening;
     return opening;
   }
 
@@ -156,7 +167,7 @@ export class AmqpConnection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#reconnectListeners.clear();
+    for (const waiter of [...this.#waiters]) waiter.fail(new ConnectionError(`connection to ${this.address.url} closed while waiting for a reconnect`));
     await this.model.close().catch(() => {});
   }
 }

@@ -28,50 +28,54 @@ class AmqpTopic extends SharedTopic<AmqpConnection> implements DriverTopic {
 
   /**
    * Publishes the batch in order on the connection's confirm channel (persistent messages) and resolves once
-   * the broker confirmed every one, whatever `options.confirm` says. Waits for the channel to drain when its
-   * buffer is full. A PartialSendError names each message the broker nacked or that the channel lost.
+   * the broker confirmed every one, whatever `options.confirm` says. Publishes without yielding while the
+   * channel is open and has room (the wire work starts while the caller is still publishing); waits for the
+   * channel to drain when its buffer is full. A PartialSendError names each message the broker nacked or that
+   * the channel lost.
    */
   async sendBatch(messages: readonly Message[], _options: SendOptions): Promise<void> {
+    if (messages.length === 0) return;
     const connection = this.connection();
     const server = connection.address.url;
     const what = `publish to AMQP exchange ${this.url.exchange}`;
     const wait = connection.whenConnected(this.url.bufferTimeoutMs);
     if (wait !== undefined) await wait;
-    const channel = await connection.publisher().catch((error: unknown) => {
-      throw wrapAmqpError(error, server, what);
-    });
+    let channel = connection.publisher();
+    if (channel instanceof Promise) {
+      channel = await channel.catch((error: unknown) => {
+        throw wrapAmqpError(error, server, what);
+      });
+    }
     const failures = new Map<number, unknown>();
-    const confirms: Array<Promise<void>> = [];
+    let unconfirmed = messages.length;
+    let allConfirmed!: () => void;
+    const confirmed = new Promise<void>((resolve) => (allConfirmed = resolve));
+    const settle = (index: number, error: unknown) => {
+      if (error) {
+        failures.set(
+          index,
+          error instanceof Error ? wrapAmqpError(error, server, what) : new PublishError(`the broker at ${server} nacked a ${what}`, true),
+        );
+      }
+      if (--unconfirmed === 0) allConfirmed();
+    };
     for (let index = 0; index < messages.length; index++) {
       const wire = encodeMessage(messages[index]!);
       let room = true;
-      confirms.push(
-        new Promise<void>((resolve) => {
-          const confirmed = (error: unknown) => {
-            if (error) {
-              failures.set(
-                index,
-                error instanceof Error ? wrapAmqpError(error, server, what) : new PublishError(`the broker at ${server} nacked a ${what}`, true),
-              );
-            }
-            resolve();
-          };
-          try {
-            room = channel.publish(
-              this.url.exchange,
-              this.url.routingKey,
-              wire.body,
-              { headers: wire.headers, contentType: wire.contentType, messageId: wire.messageId, persistent: true },
-              confirmed,
-            );
-          } catch (error) {
-            confirmed(error);
-          }
-        }),
-      );
+      try {
+        room = channel.publish(
+          this.url.exchange,
+          this.url.routingKey,
+          wire.body,
+          { headers: wire.headers, contentType: wire.contentType, messageId: wire.messageId, persistent: true },
+          (error: unknown) => settle(index, error),
+        );
+      } catch (error) {
+        settle(index, error);
+      }
       if (!room) await connection.drained(channel);
     }
-    await Promise.all(confirms);
+    await confirmed;
     throwIfUnsent(failures, messages.length);
   }
 }

@@ -1,6 +1,6 @@
 import type { Channel, ConsumeMessage } from "amqplib";
 import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver.js";
-import { NotFoundError, type WhisperError } from "../../errors.js";
+import type { WhisperError } from "../../errors.js";
 import { newId } from "../../message.js";
 import type { SharedLease } from "../shared.js";
 import { Wakeup } from "../wakeup.js";
@@ -24,8 +24,11 @@ class AmqpAckId {
  * deliveries. Contract beyond driver.ts:
  * - every delivery is settled on the broker exactly once (a second ack/nack of a tag would close the channel):
  *   by sendAcks, sendNacks (requeue, after the delay), the ack deadline (requeue), or close (requeue);
- * - after a reconnect the channel and consumer are opened again; what the old channel delivered was requeued by
- *   the broker, so settling it later does nothing;
+ * - a lost channel (connection drop, channel error, consumer cancelled by the broker) is opened again, with its
+ *   consumer, by the next receiveBatch; a failed reopening is thrown from receiveBatch, so the portable
+ *   subscription retries it with its backoff (a ConnectionError: retryable) or surfaces it (a NotFoundError: the
+ *   queue was deleted). What the old channel delivered was requeued by the broker, so settling it later does
+ *   nothing: an ack lost with the channel means a redelivery, never a lost message;
  * - the broker numbers redeliveries (quorum queues' `x-delivery-count`): deliveryAttempt = that + 1.
  */
 class AmqpSubscription implements DriverSubscription {
@@ -42,7 +45,8 @@ class AmqpSubscription implements DriverSubscription {
   readonly #delayed = new Map<AmqpAckId, NodeJS.Timeout>();
   readonly #wakeup = new Wakeup();
   readonly #sweeper: NodeJS.Timeout;
-  readonly #stopReconnects: () => void;
+  /** A reopening of the lost channel in flight (started by receiveBatch). */
+  #opening: Promise<void> | undefined;
   #failure: WhisperError | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -56,37 +60,71 @@ class AmqpSubscription implements DriverSubscription {
     this.#source = `amqp://${lease.connection.address.hostport}/${encodeURIComponent(url.exchange)}`;
     this.#sweeper = setInterval(() => this.#expire(), Math.max(10, Math.min(1_000, Math.floor(ackDeadlineMs / 2))));
     this.#sweeper.unref();
-    this.#stopReconnects = lease.connection.onReconnect(() => {
-      this.#dropChannel();
-      this.consume().catch((error: unknown) => this.#fail(wrapAmqpError(error, this.#server, `consuming from AMQP queue ${this.#queue}`)));
-    });
   }
 
   get #server(): string {
     return this.#lease.connection.address.url;
   }
 
-  /** Opens the channel and starts the consumer. */
+  /**
+   * Opens the channel and starts the consumer. A channel that closes later is dropped (and reopened by
+   * receiveBatch); one that close() catches opening is closed by it.
+   */
   async consume(): Promise<void> {
     if (this.#closed) return;
     const channel = await this.#lease.connection.model.createChannel();
     channel.on("error", () => {});
+    if (this.#closed) return void (await channel.close().catch(() => {}));
     channel.on("close", () => {
       if (this.#channel === channel) this.#dropChannel();
     });
-    await channel.prefetch(this.#url.prefetch);
     this.#channel = channel;
-    await channel.consume(this.#queue, (delivery) => {
-      if (delivery === null) {
-        this.#fail(new NotFoundError(`AMQP queue ${this.#queue} on ${this.#server} (deleted: the broker cancelled the consumer)`));
-        return;
-      }
-      this.#deliver(channel, delivery);
-    });
+    try {
+      await channel.prefetch(this.#url.prefetch);
+      await channel.consume(this.#queue, (delivery) => {
+        if (delivery !== null) return this.#deliver(channel, delivery);
+        // The broker cancelled the consumer (its queue was deleted, or it moved): reopening tells which.
+        this.#abandon(channel);
+      });
+    } catch (error) {
+      this.#abandon(channel);
+      throw error;
+    }
+  }
+
+  /** Drops `channel` if it is the current one and closes it (what it held goes back to the queue). */
+  #abandon(channel: Channel): void {
+    if (this.#channel === channel) this.#dropChannel();
+    channel.close().catch(() => {});
+  }
+
+  /**
+   * Reopens the lost channel once the connection is up (waiting at most bufferTimeoutMs for it). Never rejects:
+   * a failure becomes the error the next receiveBatch throws.
+   */
+  async #reopen(): Promise<void> {
+    try {
+      const connected = this.#lease.connection.whenConnected(this.#url.bufferTimeoutMs);
+      if (connected !== undefined) await connected;
+      await this.consume();
+    } catch (error) {
+      this.#fail(wrapAmqpError(error, this.#server, `reopening the consumer of AMQP queue ${this.#queue}`));
+    } finally {
+      this.#opening = undefined;
+      this.#wakeup.wake();
+    }
   }
 
   #deliver(channel: Channel, delivery: ConsumeMessage): void {
-    if (this.#closed || this.#channel !== channel) return void channel.nack(delivery, false, true);
+    if (this.#closed || this.#channel !== channel) {
+      // A late delivery of a channel being closed: closing requeues it anyway, and a closing channel refuses a nack.
+      try {
+        channel.nack(delivery, false, true);
+      } catch {
+        // See above.
+      }
+      return;
+    }
     const ackId = new AmqpAckId(this, channel, delivery, Date.now() + this.#ackDeadlineMs);
     this.#unsettled.add(ackId);
     const count = Number(delivery.properties.headers?.["x-delivery-count"] ?? 0);
@@ -106,7 +144,10 @@ class AmqpSubscription implements DriverSubscription {
     this.#wakeup.wake();
   }
 
-  /** Forgets the channel: its deliveries are back on the queue (the broker requeues what a closed channel held). */
+  /**
+   * Forgets the channel: its deliveries are back on the queue (the broker requeues what a closed channel held).
+   * Wakes a waiting receiveBatch, which reopens it.
+   */
   #dropChannel(): void {
     const old = this.#channel;
     this.#channel = undefined;
@@ -117,6 +158,7 @@ class AmqpSubscription implements DriverSubscription {
       this.#delayed.delete(ackId);
     }
     this.#buffer = this.#buffer.filter((d) => (d.ackId as AmqpAckId).channel !== old);
+    this.#wakeup.wake();
   }
 
   #fail(error: WhisperError): void {
@@ -134,11 +176,12 @@ class AmqpSubscription implements DriverSubscription {
         this.#failure = undefined;
         throw failure;
       }
+      if (this.#channel === undefined) this.#opening ??= this.#reopen();
       await this.#wakeup.wait(signal);
     }
   }
 
-  /** Connection trouble is worth another receive (the consumer comes back on the reconnect); a deleted queue is not. */
+  /** Connection trouble is worth another receive (which reopens the consumer); a deleted queue is not. */
   isRetryable(error: unknown): boolean {
     return isRetryableAmqpError(error);
   }
@@ -182,7 +225,6 @@ class AmqpSubscription implements DriverSubscription {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    this.#stopReconnects();
     clearInterval(this.#sweeper);
     this.#wakeup.wake();
     this.#buffer = [];
