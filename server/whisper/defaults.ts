@@ -158,6 +158,11 @@ export const defaults = {
     blockMs: 2_000,
     /** Longest gap between two XAUTOCLAIM passes; shorter when the ack deadline is (half of it). */
     claimIntervalMs: 1_000,
+    /**
+     * A private subscription's group outlives its process by this long (a lease renewed while open), then the
+     * next subscription opened on the stream removes it; as JetStream's and RabbitMQ's private consumers.
+     */
+    privateLeaseMs: 5 * 60_000,
   },
 
   amqp: {

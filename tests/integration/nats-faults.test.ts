@@ -114,7 +114,7 @@ describe("NATS / JetStream faults (own nats-server, stopped by PID)", () => {
 
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "tests/support/nats-subscriber-child.ts", url, "worker", "1000"],
+      ["--import", "tsx", "tests/support/subscriber-child.ts", url, "worker", "1000"],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -1,8 +1,11 @@
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMessage, ErrorCode, newId, openSubscription, openTopic, subAck, type ReceivedMessage } from "@whisper/core";
 import { collect } from "../conformance/suite";
 import { expectNothingLostAcrossCuts, expectUnreachableAtOpen } from "../support/broker-faults";
+import { waitFor } from "../support/wait";
 
 const SERVER = "redis://127.0.0.1:6379";
 let admin: Redis;
@@ -61,6 +64,64 @@ describe("redis faults", () => {
     const stream = fresh();
     const outcome = await expectNothingLostAcrossCuts({ brokerPort: 6379, url: (port) => `redis://127.0.0.1:${port}/${stream}` });
     expect(outcome.received).toBe(300);
+  });
+});
+
+describe("redis private subscriptions' groups", () => {
+  const groupNames = async (stream: string) =>
+    ((await admin.xinfo("GROUPS", stream)) as unknown[][]).map((fields) => String(fields[fields.indexOf("name") + 1]));
+  const lease = (stream: string, group: string) => `whisper:lease:{${stream}}:${group}`;
+
+  it("creates a private group with a lease and deletes both on close", async () => {
+    const stream = fresh();
+    const sub = await openSubscription(`${SERVER}/${stream}`);
+    const [group] = await groupNames(stream);
+    expect(group).toMatch(/^whisper-private-/);
+    const ttl = await admin.pttl(lease(stream, group!));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(5 * 60_000);
+    await sub.close();
+    expect(await groupNames(stream)).toEqual([]);
+    expect(await admin.exists(lease(stream, group!))).toBe(0);
+  });
+
+  it("removes the group of a crashed process once its lease expired, at the next opening; live private groups stay", async () => {
+    const stream = fresh();
+    const url = `${SERVER}/${stream}?privateLeaseMs=1000`;
+    const child = spawn(process.execPath, ["--import", "tsx", "tests/support/subscriber-child.ts", url, "", "1000"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const lines = createInterface({ input: child.stdout! });
+    await new Promise<void>((resolve, reject) => {
+      child.once("exit", () => reject(new Error("subscriber child exited before it was killed")));
+      lines.on("line", (line) => line === "ready" && resolve());
+    });
+    const [orphan] = await groupNames(stream);
+    expect(orphan).toMatch(/^whisper-private-/);
+    const live = await openSubscription(url, { use: [subAck()] });
+    const liveGroup = (await groupNames(stream)).find((name) => name !== orphan)!;
+    child.kill("SIGKILL");
+    await exited;
+    lines.close();
+
+    // The dead process's group stays until its lease ran out; the live one renews its lease and stays.
+    await waitFor(async () => (await admin.exists(lease(stream, orphan!))) === 0, { timeoutMs: 5_000, everyMs: 50, what: "the orphan's lease expired" });
+    expect(await groupNames(stream)).toEqual(expect.arrayContaining([orphan, liveGroup]));
+    const named = await openSubscription(url, { name: "cleaner" });
+    expect((await groupNames(stream)).sort()).toEqual(["cleaner", liveGroup].sort());
+    expect(await admin.exists(lease(stream, liveGroup))).toBe(1);
+
+    const receiving = collect(live, 1);
+    const topic = await openTopic(url);
+    const sent = await topic.publish(createMessage({ data: "still here" }));
+    expect((await receiving).map((m) => m.id)).toEqual([sent]);
+    await Promise.all([topic.close(), live.close(), named.close()]);
+    expect(await groupNames(stream)).toEqual(["cleaner"]);
+  });
+
+  it("refuses a subscription name that private groups use", async () => {
+    await expect(openSubscription(`${SERVER}/${fresh()}`, { name: "whisper-private-mine" })).rejects.toMatchObject({ code: ErrorCode.InvalidOptions });
   });
 });
 

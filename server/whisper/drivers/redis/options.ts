@@ -19,7 +19,7 @@ export const redisCapabilities: DriverCapabilities = Object.freeze({
 });
 
 /** Settings of redis:// URLs (query) and of `driver: {…}` options; the same list for topics and subscriptions. */
-export const REDIS_SETTINGS = ["db", "maxLen", "maxAgeMs", "bufferTimeoutMs", "deliver"] as const;
+export const REDIS_SETTINGS = ["db", "maxLen", "maxAgeMs", "bufferTimeoutMs", "deliver", "privateLeaseMs"] as const;
 
 /** A parsed redis:// URL. */
 export interface RedisUrl {
@@ -29,6 +29,8 @@ export interface RedisUrl {
   readonly trim: { maxLen: number } | { maxAgeMs: number } | undefined;
   readonly bufferTimeoutMs: number;
   readonly deliver: "all" | "new" | undefined;
+  /** How long a private subscription's group outlives its process (the lease it renews while open). */
+  readonly privateLeaseMs: number;
 }
 
 /** Parses and checks a redis:// URL and its settings; InvalidUrlError/InvalidOptionsError say what is wrong. */
@@ -55,5 +57,6 @@ export function parseRedisUrl(url: URL, driverOptions: Readonly<Record<string, u
     trim: maxLen > 0 ? { maxLen } : maxAgeMs > 0 ? { maxAgeMs } : undefined,
     bufferTimeoutMs: intSetting(url, "bufferTimeoutMs", driverOptions, defaults.redis.bufferTimeoutMs),
     deliver,
+    privateLeaseMs: intSetting(url, "privateLeaseMs", driverOptions, defaults.redis.privateLeaseMs),
   };
 }

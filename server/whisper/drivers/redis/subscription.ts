@@ -1,13 +1,21 @@
 import type { Redis } from "ioredis";
 import { defaults } from "../../defaults.js";
 import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver.js";
-import type { WhisperError } from "../../errors.js";
+import { InvalidOptionsError, type WhisperError } from "../../errors.js";
 import { newId } from "../../message.js";
 import type { SharedLease } from "../shared.js";
 import { Wakeup } from "../wakeup.js";
 import { decodeEntry, entrySequence, sequenceEntryId } from "./codec.js";
 import { acquireRedis, isRetryableRedisError, wrapRedisError, type RedisConnection } from "./connection.js";
 import { redisCapabilities, type RedisUrl } from "./options.js";
+import {
+  createPrivateGroup,
+  destroyOrphanGroups,
+  destroyPrivateGroup,
+  LeaseRenewal,
+  PRIVATE_GROUP_PREFIX,
+  privateGroupName,
+} from "./private-groups.js";
 
 /** The ack id of one delivery: the entry id, tied to the subscription that handed it out. */
 class RedisAckId {
@@ -21,7 +29,7 @@ type RawEntry = [Buffer, Buffer[] | null];
 
 /**
  * A consumer (unique per subscription) in a consumer group (the subscription name; a private subscription has
- * a group of its own, created at `$` and destroyed on close). New entries come from a blocking XREADGROUP on a
+ * a group of its own, created at `$`, kept by a lease while open and destroyed on close: see private-groups.ts). New entries come from a blocking XREADGROUP on a
  * connection of the subscription's own; entries idle past the ack deadline in the group (this subscription's,
  * or those of a consumer that went away) are taken over with XAUTOCLAIM, with their delivery count from
  * XPENDING. A nack sets the entry's idle time so that the next claim pass (after the nack's delay) takes it.
@@ -35,7 +43,8 @@ class RedisSubscription implements DriverSubscription {
   readonly #stream: string;
   readonly #group: string;
   readonly #consumer = `whisper-${newId()}`;
-  readonly #private: boolean;
+  /** Keeps a private subscription's group alive; undefined for a named subscription. */
+  readonly #privateGroup: LeaseRenewal | undefined;
   readonly #ackDeadlineMs: number;
   readonly #claimIntervalMs: number;
   readonly #server: string;
@@ -51,11 +60,11 @@ class RedisSubscription implements DriverSubscription {
   #closing: Promise<void> | undefined;
 
   constructor(lease: SharedLease<RedisConnection>, reader: Redis, url: RedisUrl, group: string, isPrivate: boolean, ackDeadlineMs: number) {
+    this.#privateGroup = isPrivate ? new LeaseRenewal(lease.connection.client, url.stream, group, url.privateLeaseMs) : undefined;
     this.#lease = lease;
     this.#reader = reader;
     this.#stream = url.stream;
     this.#group = group;
-    this.#private = isPrivate;
     this.#ackDeadlineMs = ackDeadlineMs;
     this.#claimIntervalMs = Math.max(10, Math.min(defaults.redis.claimIntervalMs, Math.floor(ackDeadlineMs / 2)));
     this.#server = lease.connection.address.url;
@@ -198,16 +207,17 @@ class RedisSubscription implements DriverSubscription {
     if (held.length > 0) await this.#handBack(held, 0).catch(() => {});
     this.#reader.disconnect();
     await Promise.all([this.#reading, this.#claiming]);
+    this.#privateGroup?.stop();
     try {
-      if (this.#private) {
-        await this.#client.xgroup("DESTROY", this.#stream, this.#group);
+      if (this.#privateGroup !== undefined) {
+        await destroyPrivateGroup(this.#client, this.#stream, this.#group);
       } else {
         // A consumer with nothing pending is forgotten; one with pending entries stays until another claims them.
         const pending = (await this.#client.xpending(this.#stream, this.#group, "-", "+", 1, this.#consumer)) as unknown[];
         if (pending.length === 0) await this.#client.xgroup("DELCONSUMER", this.#stream, this.#group, this.#consumer);
       }
     } catch {
-      // Disconnected: a private group stays behind (empty of new deliveries once nobody reads it).
+      // Disconnected: a private group stays behind until its lease expires, then the next opening removes it.
     }
     await this.#lease.release();
   }
@@ -224,34 +234,51 @@ function startId(options: DriverSubscriptionOptions, deliverAll: boolean): strin
 /**
  * Opens a subscription: the group is created (with the stream, if missing) unless it exists; `startAt` moves
  * an existing group's position there (XGROUP SETID) to replay. Named groups start from the stream's first entry
- * (`deliver=new`: from now), private ones from now (`deliver=all`: from the first entry).
+ * (`deliver=new`: from now), private ones from now (`deliver=all`: from the first entry). Opening also removes
+ * the stream's orphaned private groups (private-groups.ts).
  */
 export async function openRedisSubscription(url: RedisUrl, options: DriverSubscriptionOptions): Promise<DriverSubscription> {
   const isPrivate = options.name === undefined;
-  const group = options.name ?? `whisper-private-${newId()}`;
+  if (options.name?.startsWith(PRIVATE_GROUP_PREFIX)) {
+    throw new InvalidOptionsError(`a subscription name must not start with "${PRIVATE_GROUP_PREFIX}" (private subscriptions' groups are named so)`);
+  }
+  const group = options.name ?? privateGroupName();
   const start = startId(options, url.deliver === undefined ? !isPrivate : url.deliver === "all");
   const lease = await acquireRedis(url.address);
   let reader: Redis | undefined;
   try {
     const client = lease.connection.client;
     const server = lease.connection.address.url;
-    try {
-      await client.xgroup("CREATE", url.stream, group, start, "MKSTREAM");
-    } catch (error) {
-      if (!/^BUSYGROUP\b/.test((error as Error)?.message ?? "")) {
+    if (isPrivate) {
+      await createPrivateGroup(client, url.stream, group, start, url.privateLeaseMs).catch((error: unknown) => {
         throw wrapRedisError(error, server, `creating consumer group ${group} on stream ${url.stream}`);
-      }
-      if (options.startAt !== undefined) {
-        await client.xgroup("SETID", url.stream, group, start).catch((e: unknown) => {
-          throw wrapRedisError(e, server, `moving consumer group ${group} on stream ${url.stream}`);
-        });
-      }
+      });
+    } else {
+      await openNamedGroup(client, server, url.stream, group, start, options.startAt !== undefined);
     }
+    // Best effort: a server that refuses XINFO (an ACL) keeps its orphans, which cost memory, not correctness.
+    await destroyOrphanGroups(client, url.stream, server).catch(() => {});
     reader = await lease.connection.blocking();
     return new RedisSubscription(lease, reader, url, group, isPrivate, options.ackDeadlineMs);
   } catch (error) {
     reader?.disconnect();
     await lease.release();
     throw error;
+  }
+}
+
+/** Creates a named group (with the stream, if missing) unless it exists; `replay` moves an existing one to `start`. */
+async function openNamedGroup(client: Redis, server: string, stream: string, group: string, start: string, replay: boolean): Promise<void> {
+  try {
+    await client.xgroup("CREATE", stream, group, start, "MKSTREAM");
+  } catch (error) {
+    if (!/^BUSYGROUP\b/.test((error as Error)?.message ?? "")) {
+      throw wrapRedisError(error, server, `creating consumer group ${group} on stream ${stream}`);
+    }
+    if (replay) {
+      await client.xgroup("SETID", stream, group, start).catch((e: unknown) => {
+        throw wrapRedisError(e, server, `moving consumer group ${group} on stream ${stream}`);
+      });
+    }
   }
 }
