@@ -2,8 +2,8 @@ import { ConnectionError } from "../errors.js";
 
 /**
  * One connection per server per process, shared by every topic and subscription that names the server and
- * closed when the last of them lets go (the NATS drivers' pool.ts pattern, for drivers whose client library
- * reconnects on its own). Contract:
+ * closed when the last of them lets go: the one pool of every broker driver (NATS and JetStream, Redis, AMQP,
+ * MQTT), whose client libraries reconnect on their own. Contract:
  * - `acquire(key, open)` returns a lease on the connection of `key`, opening it with `open()` on first use;
  *   concurrent first acquires share one opening; a failed opening is forgotten (the next acquire tries again)
  *   and rejects every caller with the opening's error;

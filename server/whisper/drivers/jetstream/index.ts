@@ -22,7 +22,7 @@ import {
 import { newId, type Message } from "../../message.js";
 import { decode } from "../nats/codec.js";
 import { LeasedTopic, within, wrapSendError } from "../nats/index.js";
-import { acquire, type Lease } from "../nats/pool.js";
+import { acquire, type NatsLease } from "../nats/pool.js";
 import { throwIfUnsent } from "../batch.js";
 import { checkSettings, intSetting, parseNatsUrl, stringSetting } from "../nats/url.js";
 import { Wakeup } from "../wakeup.js";
@@ -48,7 +48,7 @@ export const jetstreamCapabilities: DriverCapabilities = Object.freeze({
 const MESSAGE_TOO_LARGE = 10054;
 
 /** The connection's JetStream clients, as the context stream management works in. */
-async function managers(lease: Lease, url: URL): Promise<StreamContext> {
+async function managers(lease: NatsLease, url: URL): Promise<StreamContext> {
   const nc = lease.connection.nc;
   const server = lease.connection.address.url;
   try {
@@ -63,7 +63,7 @@ class JetStreamTopic extends LeasedTopic {
   readonly capabilities = jetstreamCapabilities;
 
   constructor(
-    lease: Lease,
+    lease: NatsLease,
     readonly js: JetStreamClient,
     subject: string,
     bufferTimeoutMs: number,
@@ -117,7 +117,7 @@ class JetStreamTopic extends LeasedTopic {
  */
 class JetStreamSubscription implements DriverSubscription {
   readonly capabilities = jetstreamCapabilities;
-  readonly #lease: Lease;
+  readonly #lease: NatsLease;
   readonly #messages: ConsumerMessages;
   readonly #origin: { server: string; stream: string };
   readonly #onClose: () => Promise<void>;
@@ -131,7 +131,7 @@ class JetStreamSubscription implements DriverSubscription {
   readonly #pumping: Promise<void>;
 
   constructor(
-    lease: Lease,
+    lease: NatsLease,
     messages: ConsumerMessages,
     stream: string,
     consumer: string,

@@ -13,7 +13,8 @@ import type {
 import { ConnectionError, InvalidOptionsError, PublishError, TimeoutError, WhisperError } from "../../errors.js";
 import type { Message } from "../../message.js";
 import { decode, encodeBatch, type Encoded } from "./codec.js";
-import { acquire, type Lease, type PooledConnection } from "./pool.js";
+import { SharedTopic } from "../shared.js";
+import { acquire, type NatsLease, type PooledConnection } from "./pool.js";
 import { checkSettings, intSetting, parseNatsUrl } from "./url.js";
 import { Wakeup } from "../wakeup.js";
 
@@ -74,16 +75,15 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
  * What the core NATS and JetStream topics share: a lease on the pooled connection (released on close), the
  * batch encoded and admitted by the connection before sending, and NATS's judgement of retryable errors.
  */
-export abstract class LeasedTopic implements DriverTopic {
+export abstract class LeasedTopic extends SharedTopic<PooledConnection> implements DriverTopic {
   abstract readonly capabilities: DriverCapabilities;
-  #lease: Lease | undefined;
 
   constructor(
-    lease: Lease,
+    lease: NatsLease,
     readonly subject: string,
     readonly bufferTimeoutMs: number,
   ) {
-    this.#lease = lease;
+    super(lease, subject, isRetryableNatsError);
   }
 
   abstract sendBatch(messages: readonly Message[], options: SendOptions): Promise<void>;
@@ -93,20 +93,8 @@ export abstract class LeasedTopic implements DriverTopic {
     messages: readonly Message[],
     options: { msgId?: boolean } = {},
   ): Promise<{ connection: PooledConnection; encoded: Encoded[] }> {
-    const lease = this.#lease;
-    if (lease === undefined) throw new ConnectionError(`topic for ${this.subject} is closed`);
-    const connection = lease.connection;
+    const connection = this.connection();
     return { connection, encoded: await encodeBatch(connection, messages, this.bufferTimeoutMs, options) };
-  }
-
-  isRetryable(error: unknown): boolean {
-    return isRetryableNatsError(error);
-  }
-
-  async close(): Promise<void> {
-    const lease = this.#lease;
-    this.#lease = undefined;
-    await lease?.release();
   }
 }
 
@@ -134,7 +122,7 @@ class NatsTopic extends LeasedTopic {
  */
 export class NatsSubscription implements DriverSubscription {
   readonly capabilities = natsCapabilities;
-  readonly #lease: Lease;
+  readonly #lease: NatsLease;
   readonly #sub: NatsSub;
   readonly #server: string;
   #buffer: Msg[] = [];
@@ -145,7 +133,7 @@ export class NatsSubscription implements DriverSubscription {
   /** Messages dropped because the buffer was full. */
   dropped = 0;
 
-  constructor(lease: Lease, subject: string, queue: string | undefined, maxPending: { messages: number; bytes: number }) {
+  constructor(lease: NatsLease, subject: string, queue: string | undefined, maxPending: { messages: number; bytes: number }) {
     this.#lease = lease;
     this.#server = lease.connection.address.url;
     this.#sub = lease.connection.nc.subscribe(subject, {

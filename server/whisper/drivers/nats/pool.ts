@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { defaults } from "../../defaults.js";
 import { ConnectionError, ErrorCode } from "../../errors.js";
+import { SharedConnections, type SharedLease } from "../shared.js";
 import type { ServerAddress } from "./url.js";
 
 interface Waiter {
@@ -131,60 +132,17 @@ export class PooledConnection {
   }
 }
 
-interface Entry {
-  refs: number;
-  readonly address: ServerAddress;
-  readonly connection: Promise<PooledConnection>;
-  resolved?: PooledConnection;
-}
+/** A hold on a pooled connection (see SharedConnections). */
+export type NatsLease = SharedLease<PooledConnection>;
 
-const pool = new Map<string, Entry>();
-
-/** A hold on a pooled connection; release() once (later calls do nothing). */
-export interface Lease {
-  readonly connection: PooledConnection;
-  release(): Promise<void>;
-}
+const shared = new SharedConnections<PooledConnection>((connection) => connection.close());
 
 /**
- * Returns the process's connection to `address`, opening it on first use. Every acquire() must be paired
- * with one release(); the connection closes when the last holder releases it. Throws ConnectionError when
- * the first connection attempt fails.
+ * Returns a lease on the process's connection to `address`, opening it on first use (ConnectionError when the
+ * first connection attempt fails). Each lease is released once; the last release closes the connection.
  */
-export async function acquire(address: ServerAddress): Promise<Lease> {
-  let entry = pool.get(address.key);
-  if (entry === undefined) {
-    const created: Entry = { refs: 0, address, connection: open(address) };
-    entry = created;
-    pool.set(address.key, created);
-    created.connection.then(
-      (connection) => (created.resolved = connection),
-      () => {
-        if (pool.get(address.key) === created) pool.delete(address.key);
-      },
-    );
-  }
-  entry.refs++;
-  let connection: PooledConnection;
-  try {
-    connection = await entry.connection;
-  } catch (error) {
-    entry.refs--;
-    throw error;
-  }
-  const held = entry;
-  let released = false;
-  return {
-    connection,
-    async release() {
-      if (released) return;
-      released = true;
-      held.refs--;
-      if (held.refs > 0) return;
-      if (pool.get(address.key) === held) pool.delete(address.key);
-      await connection.close();
-    },
-  };
+export function acquire(address: ServerAddress): Promise<NatsLease> {
+  return shared.acquire(address.key, () => open(address));
 }
 
 async function open(address: ServerAddress): Promise<PooledConnection> {
@@ -213,9 +171,9 @@ async function open(address: ServerAddress): Promise<PooledConnection> {
 
 /** The pooled connections of this process (for diagnostics and tests). */
 export function natsConnections(): Array<{ server: string; users: number; connected: boolean }> {
-  return [...pool.values()].map((entry) => ({
-    server: entry.address.url,
-    users: entry.refs,
-    connected: entry.resolved?.connected ?? false,
+  return shared.list().map(({ users, connection }) => ({
+    server: connection?.address.url ?? "",
+    users,
+    connected: connection?.connected ?? false,
   }));
 }
