@@ -1,4 +1,6 @@
-import { ConnectionError } from "../errors.js";
+import type { DriverDelivery } from "../driver.js";
+import { ConnectionError, type WhisperError } from "../errors.js";
+import { Wakeup } from "./wakeup.js";
 
 /**
  * One connection per server per process, shared by every topic and subscription that names the server and
@@ -97,5 +99,73 @@ export abstract class SharedTopic<C> {
     const lease = this.#lease;
     this.#lease = undefined;
     await lease?.release();
+  }
+}
+
+/**
+ * The deliveries a push-fed receiveBatch hands out (pushed by the client library's callbacks or the driver's own
+ * reads), with the one receive failure waiting to be thrown. Contract of take(), the receiveBatch loop: returns
+ * [] once closed or when `signal` aborts; else up to `maxMessages` buffered deliveries, oldest first; else throws
+ * the failure recorded by fail() (once); else runs `refill` (start a read, reopen a channel; what it returns runs
+ * after the wait) and waits for push(), fail(), wake(), close() or the signal, then looks again. One take() at a
+ * time (the portable subscription never has two receiveBatch calls in flight).
+ */
+export class DeliveryBuffer {
+  #deliveries: DriverDelivery[] = [];
+  #failure: WhisperError | undefined;
+  #closed = false;
+  readonly #wakeup = new Wakeup();
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Deliveries buffered, not yet taken. */
+  get size(): number {
+    return this.#deliveries.length;
+  }
+
+  push(delivery: DriverDelivery): void {
+    this.#deliveries.push(delivery);
+    this.#wakeup.wake();
+  }
+
+  /** Records the error the next take() throws (a later one replaces it); ignored once closed. */
+  fail(error: WhisperError): void {
+    if (this.#closed) return;
+    this.#failure = error;
+    this.#wakeup.wake();
+  }
+
+  /** Makes a waiting take() look again (something it depends on changed). */
+  wake(): void {
+    this.#wakeup.wake();
+  }
+
+  /** Drops the buffered deliveries for which `stale` is true. */
+  remove(stale: (delivery: DriverDelivery) => boolean): void {
+    this.#deliveries = this.#deliveries.filter((d) => !stale(d));
+  }
+
+  /** Ends take() for good; returns what was buffered (for the driver to hand back). */
+  close(): DriverDelivery[] {
+    this.#closed = true;
+    this.#wakeup.wake();
+    return this.#deliveries.splice(0);
+  }
+
+  async take(maxMessages: number, signal: AbortSignal, refill?: () => (() => void) | void): Promise<DriverDelivery[]> {
+    for (;;) {
+      if (this.#closed || signal.aborted) return [];
+      if (this.#deliveries.length > 0) return this.#deliveries.splice(0, maxMessages);
+      const failure = this.#failure;
+      if (failure !== undefined) {
+        this.#failure = undefined;
+        throw failure;
+      }
+      const afterWait = refill?.();
+      await this.#wakeup.wait(signal);
+      afterWait?.();
+    }
   }
 }

@@ -1,9 +1,7 @@
 import type { Channel, ConsumeMessage } from "amqplib";
 import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver.js";
-import type { WhisperError } from "../../errors.js";
 import { newId } from "../../message.js";
-import type { SharedLease } from "../shared.js";
-import { Wakeup } from "../wakeup.js";
+import { DeliveryBuffer, type SharedLease } from "../shared.js";
 import { decodeMessage } from "./codec.js";
 import { acquireAmqp, isRetryableAmqpError, wrapAmqpError, type AmqpConnection } from "./connection.js";
 import { amqpCapabilities, type AmqpUrl } from "./options.js";
@@ -40,15 +38,12 @@ class AmqpSubscription implements DriverSubscription {
   readonly #ackDeadlineMs: number;
   readonly #source: string;
   #channel: Channel | undefined;
-  #buffer: DriverDelivery[] = [];
+  readonly #deliveries = new DeliveryBuffer();
   readonly #unsettled = new Set<AmqpAckId>();
   readonly #delayed = new Map<AmqpAckId, NodeJS.Timeout>();
-  readonly #wakeup = new Wakeup();
   readonly #sweeper: NodeJS.Timeout;
   /** A reopening of the lost channel in flight (started by receiveBatch). */
   #opening: Promise<void> | undefined;
-  #failure: WhisperError | undefined;
-  #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(lease: SharedLease<AmqpConnection>, url: AmqpUrl, queue: string, isPrivate: boolean, ackDeadlineMs: number) {
@@ -71,10 +66,10 @@ class AmqpSubscription implements DriverSubscription {
    * receiveBatch); one that close() catches opening is closed by it.
    */
   async consume(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#deliveries.closed) return;
     const channel = await this.#lease.connection.model.createChannel();
     channel.on("error", () => {});
-    if (this.#closed) return void (await channel.close().catch(() => {}));
+    if (this.#deliveries.closed) return void (await channel.close().catch(() => {}));
     channel.on("close", () => {
       if (this.#channel === channel) this.#dropChannel();
     });
@@ -108,15 +103,15 @@ class AmqpSubscription implements DriverSubscription {
       if (connected !== undefined) await connected;
       await this.consume();
     } catch (error) {
-      this.#fail(wrapAmqpError(error, this.#server, `reopening the consumer of AMQP queue ${this.#queue}`));
+      this.#deliveries.fail(wrapAmqpError(error, this.#server, `reopening the consumer of AMQP queue ${this.#queue}`));
     } finally {
       this.#opening = undefined;
-      this.#wakeup.wake();
+      this.#deliveries.wake();
     }
   }
 
   #deliver(channel: Channel, delivery: ConsumeMessage): void {
-    if (this.#closed || this.#channel !== channel) {
+    if (this.#deliveries.closed || this.#channel !== channel) {
       // A late delivery of a channel being closed: closing requeues it anyway, and a closing channel refuses a nack.
       try {
         channel.nack(delivery, false, true);
@@ -128,7 +123,7 @@ class AmqpSubscription implements DriverSubscription {
     const ackId = new AmqpAckId(this, channel, delivery, Date.now() + this.#ackDeadlineMs);
     this.#unsettled.add(ackId);
     const count = Number(delivery.properties.headers?.["x-delivery-count"] ?? 0);
-    this.#buffer.push({
+    this.#deliveries.push({
       message: decodeMessage(
         {
           body: delivery.content,
@@ -141,7 +136,6 @@ class AmqpSubscription implements DriverSubscription {
       ackId,
       deliveryAttempt: Number.isFinite(count) ? count + 1 : 1,
     });
-    this.#wakeup.wake();
   }
 
   /**
@@ -157,28 +151,15 @@ class AmqpSubscription implements DriverSubscription {
       clearTimeout(timer);
       this.#delayed.delete(ackId);
     }
-    this.#buffer = this.#buffer.filter((d) => (d.ackId as AmqpAckId).channel !== old);
-    this.#wakeup.wake();
+    this.#deliveries.remove((d) => (d.ackId as AmqpAckId).channel === old);
+    this.#deliveries.wake();
   }
 
-  #fail(error: WhisperError): void {
-    if (this.#closed) return;
-    this.#failure = error;
-    this.#wakeup.wake();
-  }
-
-  async receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
-    for (;;) {
-      if (this.#closed || signal.aborted) return [];
-      if (this.#buffer.length > 0) return this.#buffer.splice(0, maxMessages);
-      const failure = this.#failure;
-      if (failure !== undefined) {
-        this.#failure = undefined;
-        throw failure;
-      }
+  /** Waits on the buffer, reopening the channel first when it was lost. */
+  receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
+    return this.#deliveries.take(maxMessages, signal, () => {
       if (this.#channel === undefined) this.#opening ??= this.#reopen();
-      await this.#wakeup.wait(signal);
-    }
+    });
   }
 
   /** Connection trouble is worth another receive (which reopens the consumer); a deleted queue is not. */
@@ -224,12 +205,10 @@ class AmqpSubscription implements DriverSubscription {
   }
 
   async #close(): Promise<void> {
-    this.#closed = true;
     clearInterval(this.#sweeper);
-    this.#wakeup.wake();
-    this.#buffer = [];
+    this.#deliveries.close();
     const channel = this.#channel;
-    // Closing the channel requeues everything it holds, delayed nacks included.
+    // Closing the channel requeues everything it holds: buffered deliveries and delayed nacks included.
     for (const timer of this.#delayed.values()) clearTimeout(timer);
     this.#delayed.clear();
     this.#unsettled.clear();

@@ -2,7 +2,7 @@ import type { IPublishPacket, MqttClient } from "mqtt";
 import { defaults } from "../../defaults.js";
 import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver.js";
 import { PublishError } from "../../errors.js";
-import { Wakeup } from "../wakeup.js";
+import { DeliveryBuffer } from "../shared.js";
 import { decodeMessage } from "./codec.js";
 import { connectMqtt, isRetryableMqttError, wrapMqttError } from "./connection.js";
 import { mqttCapabilities, subscriptionFilter, type MqttUrl } from "./options.js";
@@ -20,10 +20,8 @@ class MqttSubscription implements DriverSubscription {
   readonly #filter: string;
   readonly #maxBuffered: number;
   readonly #source: string;
-  #buffer: DriverDelivery[] = [];
+  readonly #deliveries = new DeliveryBuffer();
   #held: Array<() => void> = [];
-  readonly #wakeup = new Wakeup();
-  #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(client: MqttClient, filter: string, url: MqttUrl) {
@@ -35,9 +33,9 @@ class MqttSubscription implements DriverSubscription {
 
   /** Takes one received PUBLISH; `ack` sends its PUBACK (now, or once there is room). */
   take(topic: string, payload: Buffer, packet: IPublishPacket, ack: () => void): void {
-    if (this.#closed) return ack();
+    if (this.#deliveries.closed) return ack();
     const properties = packet.properties ?? {};
-    this.#buffer.push({
+    this.#deliveries.push({
       message: decodeMessage(
         { payload, userProperties: properties.userProperties ?? {}, contentType: properties.contentType },
         { source: this.#source, topic },
@@ -45,9 +43,8 @@ class MqttSubscription implements DriverSubscription {
       ackId: undefined,
       deliveryAttempt: 1,
     });
-    if (this.#buffer.length < this.#maxBuffered) ack();
+    if (this.#deliveries.size < this.#maxBuffered) ack();
     else this.#held.push(ack);
-    this.#wakeup.wake();
   }
 
   async subscribe(): Promise<void> {
@@ -58,17 +55,12 @@ class MqttSubscription implements DriverSubscription {
     }
   }
 
+  /** Takes from the buffer, then acknowledges as many held messages as there is room for again. */
   async receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
-    for (;;) {
-      if (this.#closed || signal.aborted) return [];
-      if (this.#buffer.length > 0) {
-        const out = this.#buffer.splice(0, maxMessages);
-        const room = Math.max(0, this.#maxBuffered - this.#buffer.length);
-        for (const ack of this.#held.splice(0, room)) ack();
-        return out;
-      }
-      await this.#wakeup.wait(signal);
-    }
+    const out = await this.#deliveries.take(maxMessages, signal);
+    const room = Math.max(0, this.#maxBuffered - this.#deliveries.size);
+    for (const ack of this.#held.splice(0, room)) ack();
+    return out;
   }
 
   /** receiveBatch never throws: the client rides out connection loss and resumes its session. */
@@ -84,10 +76,8 @@ class MqttSubscription implements DriverSubscription {
 
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      this.#closed = true;
-      this.#buffer = [];
+      this.#deliveries.close();
       for (const ack of this.#held.splice(0)) ack();
-      this.#wakeup.wake();
       if (this.#client.connected) await this.#client.unsubscribeAsync(this.#filter).catch(() => {});
       // Session expiry 0 on the way out: the broker forgets the session instead of queueing for it.
       await this.#client.endAsync(false, { properties: { sessionExpiryInterval: 0 } }).catch(() => {});

@@ -1,10 +1,9 @@
 import type { Redis } from "ioredis";
 import { defaults } from "../../defaults.js";
 import type { DriverDelivery, DriverSubscription, DriverSubscriptionOptions } from "../../driver.js";
-import { InvalidOptionsError, type WhisperError } from "../../errors.js";
+import { InvalidOptionsError } from "../../errors.js";
 import { newId } from "../../message.js";
-import type { SharedLease } from "../shared.js";
-import { Wakeup } from "../wakeup.js";
+import { DeliveryBuffer, type SharedLease } from "../shared.js";
 import { decodeEntry, entrySequence, sequenceEntryId } from "./codec.js";
 import { acquireRedis, isRetryableRedisError, wrapRedisError, type RedisConnection } from "./connection.js";
 import { redisCapabilities, type RedisUrl } from "./options.js";
@@ -29,10 +28,10 @@ type RawEntry = [Buffer, Buffer[] | null];
 
 /**
  * A consumer (unique per subscription) in a consumer group (the subscription name; a private subscription has
- * a group of its own, created at `$`, kept by a lease while open and destroyed on close: see private-groups.ts). New entries come from a blocking XREADGROUP on a
- * connection of the subscription's own; entries idle past the ack deadline in the group (this subscription's,
- * or those of a consumer that went away) are taken over with XAUTOCLAIM, with their delivery count from
- * XPENDING. A nack sets the entry's idle time so that the next claim pass (after the nack's delay) takes it.
+ * a group of its own, created at `$`, kept by a lease while open and destroyed on close: private-groups.ts).
+ * New entries come from a blocking XREADGROUP on a connection of the subscription's own; entries idle past the
+ * ack deadline in the group (this subscription's, or those of a consumer that went away) are taken over with
+ * XAUTOCLAIM, with their delivery count from XPENDING. A nack sets the entry's idle time so that the next claim pass (after the nack's delay) takes it.
  * Contract beyond driver.ts: receiveBatch never has more than one read and one claim in flight, and holds
  * at most one read's worth of entries; what it holds at close() is handed back at once.
  */
@@ -49,14 +48,11 @@ class RedisSubscription implements DriverSubscription {
   readonly #claimIntervalMs: number;
   readonly #server: string;
   readonly #source: string;
-  #buffer: DriverDelivery[] = [];
-  readonly #wakeup = new Wakeup();
+  readonly #deliveries = new DeliveryBuffer();
   #reading: Promise<void> | undefined;
   #claiming: Promise<void> | undefined;
   #claimCursor = "0-0";
   #nextClaimAt = 0;
-  #failure: WhisperError | undefined;
-  #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(lease: SharedLease<RedisConnection>, reader: Redis, url: RedisUrl, group: string, isPrivate: boolean, ackDeadlineMs: number) {
@@ -77,22 +73,15 @@ class RedisSubscription implements DriverSubscription {
     return this.#lease.connection.client;
   }
 
-  async receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
-    for (;;) {
-      if (this.#closed || signal.aborted) return [];
-      if (this.#buffer.length > 0) return this.#buffer.splice(0, maxMessages);
-      const failure = this.#failure;
-      if (failure !== undefined) {
-        this.#failure = undefined;
-        throw failure;
-      }
+  /** Waits on the buffer, starting a read when none is in flight and a claim step when one is due. */
+  receiveBatch(maxMessages: number, signal: AbortSignal): Promise<DriverDelivery[]> {
+    return this.#deliveries.take(maxMessages, signal, () => {
       const now = Date.now();
       if (this.#claiming === undefined && now >= this.#nextClaimAt) this.#claiming = this.#claim(maxMessages);
       this.#reading ??= this.#read(maxMessages);
-      const timer = setTimeout(() => this.#wakeup.wake(), Math.max(0, this.#nextClaimAt - now));
-      await this.#wakeup.wait(signal);
-      clearTimeout(timer);
-    }
+      const timer = setTimeout(() => this.#deliveries.wake(), Math.max(0, this.#nextClaimAt - now));
+      return () => clearTimeout(timer);
+    });
   }
 
   /** One blocking XREADGROUP for new entries; its outcome lands in the buffer (or as the failure). */
@@ -105,10 +94,10 @@ class RedisSubscription implements DriverSubscription {
       const entries = reply?.[0]?.[1] ?? [];
       this.#take(entries.map((entry) => [entry, 1] as const));
     } catch (error) {
-      if (!this.#closed) this.#failure = wrapRedisError(error, this.#server, `XREADGROUP on stream ${this.#stream}`);
+      this.#deliveries.fail(wrapRedisError(error, this.#server, `XREADGROUP on stream ${this.#stream}`));
     } finally {
       this.#reading = undefined;
-      this.#wakeup.wake();
+      this.#deliveries.wake();
     }
   }
 
@@ -133,24 +122,28 @@ class RedisSubscription implements DriverSubscription {
         }),
       );
     } catch (error) {
-      if (!this.#closed) this.#failure = wrapRedisError(error, this.#server, `XAUTOCLAIM on stream ${this.#stream}`);
+      this.#deliveries.fail(wrapRedisError(error, this.#server, `XAUTOCLAIM on stream ${this.#stream}`));
     } finally {
       this.#claiming = undefined;
-      this.#wakeup.wake();
+      this.#deliveries.wake();
     }
   }
 
+  /** Buffers the entries as deliveries; once closed, hands them back at once instead. */
   #take(entries: ReadonlyArray<readonly [RawEntry, number]>): void {
+    if (this.#deliveries.closed) {
+      if (entries.length > 0) void this.#handBack(entries.map(([[rawId]]) => rawId.toString()), 0).catch(() => {});
+      return;
+    }
     for (const [[rawId, fields], attempt] of entries) {
       const entryId = rawId.toString();
-      this.#buffer.push({
+      this.#deliveries.push({
         message: decodeEntry(fields ?? [], { source: this.#source, stream: this.#stream, entryId }),
         ackId: new RedisAckId(this, entryId),
         deliveryAttempt: attempt,
         sequence: entrySequence(entryId),
       });
     }
-    if (this.#closed && this.#buffer.length > 0) void this.#handBack(this.#buffer.splice(0).map((d) => (d.ackId as RedisAckId).entryId), 0);
   }
 
   /** Connection loss and timeouts are worth another receive; a missing group or stream (NotFoundError) is not. */
@@ -179,7 +172,7 @@ class RedisSubscription implements DriverSubscription {
     if (ids.length === 0) return;
     await this.#handBack(ids, delayMs);
     this.#nextClaimAt = Math.min(this.#nextClaimAt, Date.now() + delayMs);
-    this.#wakeup.wake();
+    this.#deliveries.wake();
   }
 
   /**
@@ -201,9 +194,7 @@ class RedisSubscription implements DriverSubscription {
   }
 
   async #close(): Promise<void> {
-    this.#closed = true;
-    this.#wakeup.wake();
-    const held = this.#buffer.splice(0).map((d) => (d.ackId as RedisAckId).entryId);
+    const held = this.#deliveries.close().map((d) => (d.ackId as RedisAckId).entryId);
     if (held.length > 0) await this.#handBack(held, 0).catch(() => {});
     this.#reader.disconnect();
     await Promise.all([this.#reading, this.#claiming]);
