@@ -134,6 +134,52 @@ describe("amqp consumer reopening", () => {
   });
 });
 
+describe("amqp acks", () => {
+  it("acks in few frames without touching deliveries still owed a settlement: delayed nacks come back, the channel stays open", async () => {
+    const exchange = fresh();
+    const tap = new AmqpClientTap();
+    const proxy = await TcpProxy.start(5672, "127.0.0.1", { clientToServer: tap.stream });
+    const errors: unknown[] = [];
+    const sub = await openSubscription(`amqp://127.0.0.1:${proxy.port}/${exchange}`, {
+      name: "survivor",
+      concurrency: 8,
+      onError: (error) => errors.push(error),
+    });
+    const topic = await openTopic(`${SERVER}/${exchange}`);
+    const total = 200;
+    const nackedOnce = new Set([3, 50, 51, 120, 199]);
+    const attempts = new Map<number, number[]>();
+    const stop = new AbortController();
+    const receiving = sub.receive(
+      (m) => {
+        const i = (m.data as { i: number }).i;
+        attempts.set(i, [...(attempts.get(i) ?? []), m.deliveryAttempt]);
+        if (nackedOnce.has(i) && m.deliveryAttempt === 1) m.nack(1_000);
+        else m.ack();
+        if (attempts.size === total && [...nackedOnce].every((n) => attempts.get(n)!.length === 2)) stop.abort();
+      },
+      { signal: stop.signal },
+    );
+    try {
+      // Two waves: the second one's acks are sent while the first one's delayed nacks are still waiting.
+      const publish = (from: number, to: number) =>
+        Promise.all(Array.from({ length: to - from }, (_, k) => topic.publish(createMessage({ data: { i: from + k } }))));
+      await publish(0, total / 2);
+      await waitFor(() => attempts.size >= total / 2, { what: "the first wave handled" });
+      await publish(total / 2, total);
+      await waitFor(() => stop.signal.aborted, { timeoutMs: 20_000, everyMs: 20, what: "every message handled, the nacked ones twice" });
+      await receiving;
+      for (const [i, seen] of attempts) expect(seen, `message ${i}`).toEqual(nackedOnce.has(i) ? [1, 2] : [1]);
+      expect(tap.consumes).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await topic.close();
+      await sub.close();
+      await proxy.close();
+    }
+  });
+});
+
 describe("amqp interop (CloudEvents AMQP binding)", () => {
   it("receives binary-mode events a raw client published, with either property prefix, and plain messages", async () => {
     const exchange = fresh();

@@ -21,7 +21,8 @@ class AmqpAckId {
  * A consumer on the subscription's queue, on a channel of its own with `prefetch` as the window of unsettled
  * deliveries. Contract beyond driver.ts:
  * - every delivery is settled on the broker exactly once (a second ack/nack of a tag would close the channel):
- *   by sendAcks, sendNacks (requeue, after the delay), the ack deadline (requeue), or close (requeue);
+ *   by sendAcks (possibly within a `multiple` ack), sendNacks (requeue, after the delay), the ack deadline
+ *   (requeue), or close (requeue);
  * - a lost channel (connection drop, channel error, consumer cancelled by the broker) is opened again, with its
  *   consumer, by the next receiveBatch; a failed reopening is thrown from receiveBatch, so the portable
  *   subscription retries it with its backoff (a ConnectionError: retryable) or surfaces it (a NotFoundError: the
@@ -174,8 +175,28 @@ class AmqpSubscription implements DriverSubscription {
     return ackId.channel === this.#channel;
   }
 
+  /**
+   * Acks with as few frames as it can: every acked delivery tagged below the lowest tag still owed a settlement on
+   * the channel (unsettled, or waiting for its delayed nack) is covered by one `multiple` ack of the highest of
+   * them; the rest are acked one by one. (A multiple ack also covers tags settled before, which the broker no
+   * longer holds: harmless.)
+   */
   async sendAcks(ackIds: readonly unknown[]): Promise<void> {
-    for (const ackId of ackIds) if (this.#settle(ackId)) ackId.channel.ack(ackId.delivery);
+    const acked: AmqpAckId[] = [];
+    for (const ackId of ackIds) if (this.#settle(ackId)) acked.push(ackId);
+    const channel = this.#channel;
+    if (acked.length === 0 || channel === undefined) return;
+    let floor = Infinity;
+    for (const owed of [this.#unsettled.keys(), this.#delayed.keys()]) {
+      for (const ackId of owed) if (ackId.channel === channel) floor = Math.min(floor, ackId.delivery.fields.deliveryTag);
+    }
+    let highest: AmqpAckId | undefined;
+    for (const ackId of acked) {
+      const tag = ackId.delivery.fields.deliveryTag;
+      if (tag >= floor) channel.ack(ackId.delivery);
+      else if (highest === undefined || tag > highest.delivery.fields.deliveryTag) highest = ackId;
+    }
+    if (highest !== undefined) channel.ack(highest.delivery, true);
   }
 
   async sendNacks(ackIds: readonly unknown[], delayMs: number): Promise<void> {
