@@ -29,37 +29,43 @@ class MqttTopic extends SharedTopic<{ client: MqttClient; address: MqttAddress }
 
   /**
    * Publishes the batch in order at QoS 1 on the shared client and resolves once the broker acknowledged every
-   * message (PUBACK), whatever `options.confirm` says. A publish not acknowledged within publishTimeoutMs fails
-   * with a retryable TimeoutError; a PartialSendError names each failed message.
+   * message (PUBACK), whatever `options.confirm` says. A publish not acknowledged within publishTimeoutMs (one
+   * timer per batch: its messages go out together) fails with a retryable TimeoutError; a PartialSendError names
+   * each failed message.
    */
   async sendBatch(messages: readonly Message[], _options: SendOptions): Promise<void> {
+    if (messages.length === 0) return;
     const { client, address } = this.connection();
     const wait = whenConnected(client, address, this.url.bufferTimeoutMs);
     if (wait !== undefined) await wait;
     const failures = new Map<number, unknown>();
     const what = `publish to ${this.url.topic}`;
-    await Promise.all(
-      messages.map(
-        (message, index) =>
-          new Promise<void>((resolve) => {
-            const wire = encodeMessage(message);
-            const timer = setTimeout(() => {
-              failures.set(index, new TimeoutError(`MQTT ${what} on ${address.url}`, defaults.mqtt.publishTimeoutMs));
-              resolve();
-            }, defaults.mqtt.publishTimeoutMs);
-            client.publish(
-              this.url.topic,
-              wire.payload,
-              { qos: 1, properties: { userProperties: wire.userProperties, contentType: wire.contentType } },
-              (error) => {
-                clearTimeout(timer);
-                if (error) failures.set(index, wrapMqttError(error, address.url, what));
-                resolve();
-              },
-            );
-          }),
-      ),
-    );
+    const settled = new Uint8Array(messages.length);
+    let unsettled = messages.length;
+    let allSettled!: () => void;
+    const done = new Promise<void>((resolve) => (allSettled = resolve));
+    const settle = (index: number, error: unknown) => {
+      if (settled[index] === 1) return;
+      settled[index] = 1;
+      if (error !== undefined) failures.set(index, error);
+      if (--unsettled === 0) allSettled();
+    };
+    const timer = setTimeout(() => {
+      for (let index = 0; index < messages.length; index++) {
+        settle(index, new TimeoutError(`MQTT ${what} on ${address.url}`, defaults.mqtt.publishTimeoutMs));
+      }
+    }, defaults.mqtt.publishTimeoutMs);
+    for (let index = 0; index < messages.length; index++) {
+      const wire = encodeMessage(messages[index]!);
+      client.publish(
+        this.url.topic,
+        wire.payload,
+        { qos: 1, properties: { userProperties: wire.userProperties, contentType: wire.contentType } },
+        (error) => settle(index, error ? wrapMqttError(error, address.url, what) : undefined),
+      );
+    }
+    await done;
+    clearTimeout(timer);
     throwIfUnsent(failures, messages.length);
   }
 }
