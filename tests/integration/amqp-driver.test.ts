@@ -1,6 +1,7 @@
 import { connect, type ChannelModel } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMessage, ErrorCode, newId, openSubscription, openTopic, subAck, type ReceivedMessage } from "@whisper/core";
+import { createMessage, ErrorCode, newId, openSubscription, openTopic, subAck } from "@whisper/core";
+import type { ReceivedMessage, SubscriptionOptions } from "@whisper/core";
 import { collect } from "../conformance/suite";
 import { AmqpClientTap } from "../support/amqp-tap";
 import { expectNothingLostAcrossCuts, expectUnreachableAtOpen } from "../support/broker-faults";
@@ -64,19 +65,28 @@ describe("amqp faults", () => {
   });
 });
 
+/**
+ * A subscription named "survivor" whose connection goes through a TcpProxy with an AMQP frame tap, its errors
+ * collected, and a topic on the same exchange that talks to the broker directly (only the subscription's
+ * connection goes through the proxy).
+ */
+async function tappedSubscription(options: SubscriptionOptions) {
+  const exchange = fresh();
+  const tap = new AmqpClientTap();
+  const proxy = await TcpProxy.start(5672, "127.0.0.1", { clientToServer: tap.stream });
+  const errors: unknown[] = [];
+  const sub = await openSubscription(`amqp://127.0.0.1:${proxy.port}/${exchange}`, {
+    name: "survivor",
+    onError: (error) => errors.push(error),
+    ...options,
+  });
+  const topic = await openTopic(`${SERVER}/${exchange}`);
+  return { tap, proxy, errors, sub, topic };
+}
+
 describe("amqp consumer reopening", () => {
   it("reopens a named subscription's channel after the broker closes it, and after a drop during the reopening; loses nothing confirmed", async () => {
-    const exchange = fresh();
-    const tap = new AmqpClientTap();
-    const proxy = await TcpProxy.start(5672, "127.0.0.1", { clientToServer: tap.stream });
-    const errors: unknown[] = [];
-    const sub = await openSubscription(`amqp://127.0.0.1:${proxy.port}/${exchange}`, {
-      name: "survivor",
-      use: [subAck()],
-      onError: (error) => errors.push(error),
-    });
-    // The topic talks to the broker directly: only the subscription's connection goes through the proxy.
-    const topic = await openTopic(`${SERVER}/${exchange}`);
+    const { tap, proxy, errors, sub, topic } = await tappedSubscription({ use: [subAck()] });
     const received = new Set<string>();
     const receiving = sub.receive((m) => void received.add(m.id));
     const published: string[] = [];
@@ -136,16 +146,7 @@ describe("amqp consumer reopening", () => {
 
 describe("amqp acks", () => {
   it("acks in few frames without touching deliveries still owed a settlement: delayed nacks come back, the channel stays open", async () => {
-    const exchange = fresh();
-    const tap = new AmqpClientTap();
-    const proxy = await TcpProxy.start(5672, "127.0.0.1", { clientToServer: tap.stream });
-    const errors: unknown[] = [];
-    const sub = await openSubscription(`amqp://127.0.0.1:${proxy.port}/${exchange}`, {
-      name: "survivor",
-      concurrency: 8,
-      onError: (error) => errors.push(error),
-    });
-    const topic = await openTopic(`${SERVER}/${exchange}`);
+    const { tap, proxy, errors, sub, topic } = await tappedSubscription({ concurrency: 8 });
     const total = 200;
     const nackedOnce = new Set([3, 50, 51, 120, 199]);
     const attempts = new Map<number, number[]>();
