@@ -47,6 +47,19 @@ export class Metrics {
     this.#publish.set(key, (this.#publish.get(key) ?? 0) + 1);
   }
 
+  /** Publishes through the core per topic since this process started (the counters of whisper_publish_total). */
+  publishTotals(): Map<string, { published: number; failed: number }> {
+    const out = new Map<string, { published: number; failed: number }>();
+    for (const [key, n] of this.#publish) {
+      const [topic = "", outcome = ""] = key.split("\u0000");
+      const totals = out.get(topic) ?? { published: 0, failed: 0 };
+      if (outcome === "published") totals.published += n;
+      else if (outcome === "failed") totals.failed += n;
+      out.set(topic, totals);
+    }
+    return out;
+  }
+
   stallWrite(outcome: "ok" | "failed"): void {
     this.#stallWrites.set(outcome, (this.#stallWrites.get(outcome) ?? 0) + 1);
   }

@@ -7,12 +7,14 @@ import type {
   MessageFilter,
   MessagePage,
   PublishOutcome,
+  RetentionChange,
   ResendResult,
   StalledList,
   StalledMessagePage,
   StructuredCloudEvent,
   SessionInfo,
   SubscriptionInfo,
+  TopicSeries,
   TopicSummary,
 } from "./types";
 
@@ -21,7 +23,7 @@ import type {
 // /login?next=<where it was>, then rejects with an ApiError so callers still see a failure.
 
 type RequestOptions = {
-  method?: "GET" | "POST" | "DELETE";
+  method?: "GET" | "POST" | "PATCH" | "DELETE";
   /** JSON body; sent with Content-Type application/json unless `contentType` says otherwise. */
   json?: unknown;
   contentType?: string;
@@ -95,6 +97,12 @@ function query(params: Record<string, string | number | undefined | null>): stri
 
 const seg = encodeURIComponent;
 
+/** A view's filter without its start position (atTime/atSequence/atId apply to the first page only). */
+function withoutStart(filter: MessageFilter): MessageFilter {
+  const { atTime: _t, atSequence: _s, atId: _i, ...rest } = filter;
+  return rest;
+}
+
 export const api = {
   login: (token: string) => request<void>("/api/login", { method: "POST", json: { token }, noAuthRedirect: true }),
   logout: () => request<void>("/api/logout", { method: "POST", noAuthRedirect: true }),
@@ -106,6 +114,10 @@ export const api = {
   createTopic: (input: { name: string; ordering?: boolean }) =>
     request<TopicSummary>("/api/topics", { method: "POST", json: input }),
   deleteTopic: (topic: string) => request<void>(`/api/topics/${seg(topic)}`, { method: "DELETE" }),
+  setRetention: (topic: string, retention: RetentionChange) =>
+    request<TopicSummary>(`/api/topics/${seg(topic)}`, { method: "PATCH", json: { retention } }),
+  topicSeries: (topic: string, range: { from: string; to?: string }, signal?: AbortSignal) =>
+    request<TopicSeries>(`/api/topics/${seg(topic)}/series${query(range)}`, { signal }),
   demoStatus: (signal?: AbortSignal) => request<DemoStatus>("/api/demo", { signal }),
   setDemo: (running: boolean) => request<DemoStatus>("/api/demo", { method: "POST", json: { running } }),
   setFailing: (topic: string, failing: boolean) =>
@@ -118,8 +130,12 @@ export const api = {
       contentType: "application/cloudevents+json; charset=utf-8",
     }),
 
+  /** A page of the view `filter`: the first (cursor null; `at*` apply), or the one after `cursor`. */
   browseMessages: (filter: MessageFilter, cursor: string | null, limit: number, signal?: AbortSignal) =>
-    request<MessagePage>(`/api/messages${query({ ...filter, cursor, limit })}`, { signal }),
+    request<MessagePage>(`/api/messages${query(cursor === null ? { ...filter, limit } : { ...withoutStart(filter), cursor, limit })}`, { signal }),
+  /** The rows of the view `filter` recorded after `after` (a page's newerCursor), newest first. */
+  newerMessages: (filter: MessageFilter, after: string, limit: number, signal?: AbortSignal) =>
+    request<MessagePage>(`/api/messages${query({ ...withoutStart(filter), to: undefined, after, limit })}`, { signal }),
   getMessage: (id: string, signal?: AbortSignal) => request<MessageDetail>(`/api/messages/${seg(id)}`, { signal }),
   replay: (id: string, input: { topic?: string; keepId?: boolean }) =>
     request<{ id: string; topic: string; replayOf: string }>(`/api/messages/${seg(id)}/replay`, {

@@ -4,7 +4,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { api } from "./client";
 import { ApiError } from "./errors";
 import { queryKeys } from "./keys";
-import type { AuditFilter, MessageFilter, StructuredCloudEvent } from "./types";
+import type { AuditFilter, MessageFilter, RetentionChange, StructuredCloudEvent } from "./types";
 
 // Query and mutation hooks over the API client. Polling intervals are for an operator screen:
 // lists refresh on their own, details do not.
@@ -75,13 +75,62 @@ export function usePublish(topic: string) {
   });
 }
 
-/** Keyset-paginated history; each page's `nextCursor` fetches the next one, `null` ends the list. */
+/**
+ * Keyset-paginated history; each page's `nextCursor` fetches the next one, `null` ends the list. The rows stay
+ * as loaded while the reader reads (no refetch on focus or reconnect, never stale by time): new rows are only
+ * announced (useNewerCount) until the reader asks for them (refetching the query from its first page). An empty
+ * list has nothing to keep still: it is asked again every few seconds until rows arrive.
+ */
 export function useMessageHistory(filter: MessageFilter) {
   return useInfiniteQuery({
     queryKey: queryKeys.messages.browse(filter),
     queryFn: ({ pageParam, signal }) => api.browseMessages(filter, pageParam, HISTORY_PAGE_SIZE, signal),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
+    refetchInterval: (q) => {
+      const pages = q.state.data?.pages;
+      return pages?.length === 1 && pages[0]!.items.length === 0 && pages[0]!.nextCursor === null ? NEWER_POLL_MS : false;
+    },
+    staleTime: Infinity,
+    refetchOnWindowFocus: false,
+    refetchOnReconnect: false,
+  });
+}
+
+/** Most new rows counted for the "N new — show" bar; more show as "100+". */
+export const NEWER_COUNT_LIMIT = 100;
+const NEWER_POLL_MS = 4_000;
+
+/**
+ * How many rows of the view `filter` were recorded after `after` (its first page's newerCursor), polled while
+ * the page is visible; null while unknown or when there is no cursor.
+ */
+export function useNewerCount(filter: MessageFilter, after: string | null) {
+  return useQuery({
+    queryKey: queryKeys.messages.newer(filter, after),
+    queryFn: ({ signal }) => api.newerMessages(filter, after!, NEWER_COUNT_LIMIT, signal).then((p) => p.items.length + (p.nextCursor ? 1 : 0)),
+    enabled: after !== null,
+    refetchInterval: NEWER_POLL_MS,
+    refetchIntervalInBackground: false,
+  });
+}
+
+/** A topic's activity over a range, refreshed every 10 s while the range is open-ended (the charts). */
+export function useTopicSeries(topic: string, from: string, to: string | undefined) {
+  return useQuery({
+    queryKey: queryKeys.topics.series(topic, from, to),
+    queryFn: ({ signal }) => api.topicSeries(topic, { from, to }, signal),
+    refetchInterval: to === undefined ? 10_000 : false,
+    placeholderData: (previous) => previous,
+  });
+}
+
+/** PATCH /api/topics/{topic}: the topic's retention (admin). */
+export function useSetRetention(topic: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (retention: RetentionChange) => api.setRetention(topic, retention),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.topics.all }),
   });
 }
 

@@ -5,10 +5,13 @@ import type { AuditFilter, MessageFilter } from "./types";
 export const queryKeys = {
   topics: {
     all: ["topics"] as const,
+    /** Not under ["topics"]: invalidating the topic list must not refetch every chart. */
+    series: (topic: string, from: string, to: string | undefined) => ["series", topic, from, to] as const,
   },
   messages: {
     all: ["messages"] as const,
     browse: (filter: MessageFilter) => ["messages", "browse", filter] as const,
+    newer: (filter: MessageFilter, after: string | null) => ["messages", "newer", filter, after] as const,
     detail: (id: string) => ["messages", "detail", id] as const,
   },
   ordering: {

@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useReducer, useRef } from "react";
 import { api } from "./client";
-import type { LiveFrame, MessageSummary, TopicRecording } from "./types";
+import type { LiveFrame, LiveMessage, TopicRecording } from "./types";
 
 // useLiveTail: subscribes to GET /api/live (Server-Sent Events, event name `frame`) for one topic.
 // Contract:
@@ -18,8 +18,8 @@ export type LiveStatus = "connecting" | "open" | "reconnecting" | "closed";
 
 type State = {
   status: LiveStatus;
-  messages: MessageSummary[];
-  held: MessageSummary[];
+  messages: LiveMessage[];
+  held: LiveMessage[];
   dropped: number;
   frames: number;
   recording: TopicRecording | null;
@@ -34,13 +34,13 @@ type Action =
 
 const initial: State = { status: "connecting", messages: [], held: [], dropped: 0, frames: 0, recording: null };
 
-function newestFirst(batch: MessageSummary[]): MessageSummary[] {
+function newestFirst(batch: LiveMessage[]): LiveMessage[] {
   return [...batch].reverse();
 }
 
-function merge(front: MessageSummary[], rest: MessageSummary[], limit: number): MessageSummary[] {
+function merge(front: LiveMessage[], rest: LiveMessage[], limit: number): LiveMessage[] {
   const seen = new Set<string>();
-  const out: MessageSummary[] = [];
+  const out: LiveMessage[] = [];
   for (const m of [...front, ...rest]) {
     if (seen.has(m.id)) continue;
     seen.add(m.id);

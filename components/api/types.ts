@@ -3,7 +3,7 @@
 // from the client bundle: the UI talks to the server only through the HTTP API, in these shapes.
 
 import type { z } from "zod";
-import type { auditQuery, messagesQuery, Shape, shapes } from "@/server/contract";
+import type { auditQuery, messagesQuery, retentionSettingInput, Shape, shapes } from "@/server/contract";
 
 export type TopicSummary = Shape<"TopicSummary">;
 export type TopicRecording = Shape<"TopicRecording">;
@@ -24,12 +24,21 @@ export type SessionInfo = Shape<"SessionInfo">;
 export type ReplayResult = Shape<"ReplayResult">;
 /** One SSE `frame` event of GET /api/live. */
 export type LiveFrame = Shape<"LiveFrame">;
+/** A message of a live frame: its summary, and its data when small (for data filters in the browser). */
+export type LiveMessage = Shape<"LiveMessage">;
+export type TopicSeries = Shape<"TopicSeries">;
+export type TopicRetention = Shape<"TopicRetention">;
+/** Body of PATCH /api/topics/{topic}: per limit a number (0 = none), null = the server default, absent = unchanged. */
+export type RetentionChange = z.input<typeof retentionSettingInput>;
 /** A structured-mode CloudEvent as the UI publishes it (extensions are extra lower-case keys). */
 export type StructuredCloudEvent = z.input<typeof shapes.CloudEvent>;
 export type MessageData = MessageDetail["data"];
 
-/** Query of GET /api/messages without the paging fields; every field optional, empty strings are not sent. */
-export type MessageFilter = Omit<z.input<typeof messagesQuery>, "cursor" | "limit">;
+/**
+ * Query of GET /api/messages without the paging fields (cursor, after, limit): the view of a history list. Every
+ * field optional; empty strings are not sent. `filter` is the filter language's text.
+ */
+export type MessageFilter = Omit<z.input<typeof messagesQuery>, "cursor" | "after" | "limit">;
 
 /** Filters of GET /api/audit (actor and action match as prefixes, target exactly); empty strings are not sent. */
 export type AuditFilter = Pick<z.input<typeof auditQuery>, "actor" | "action" | "target">;

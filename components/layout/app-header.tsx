@@ -18,6 +18,7 @@ export function AppHeader({ theme }: { theme: ThemePreference }) {
         <SignedInOnly>
           <nav id="main-nav" tabIndex={-1} aria-label="Main" className="flex items-center gap-1">
             <NavLink href="/">Topics</NavLink>
+            <NavLink href="/search">Search</NavLink>
             <NavLink href="/ordering">Ordering</NavLink>
             <NavLink href="/audit">Audit log</NavLink>
           </nav>

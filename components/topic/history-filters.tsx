@@ -1,66 +1,118 @@
 "use client";
 
-import { useState, type FormEvent } from "react";
-import type { MessageFilter } from "../api/types";
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { parseFilter } from "@/server/contract/filter";
 import { Button } from "../ui/button";
-import { TextField } from "../ui/field";
+import { controlBaseClass } from "../ui/field";
+import { FilterHelp } from "./filter-help";
 
-// The history filter form. Filters apply on submit (not per keystroke), so each query is one the user asked for.
-// Times are entered in local time (datetime-local) and sent as ISO 8601 UTC.
+const PLACEHOLDER = 'type = order.*  data.customer = "c-42"  data.total > 100  or text';
 
-type Draft = { type: string; source: string; subject: string; orderingKey: string; q: string; from: string; to: string };
-
-const empty: Draft = { type: "", source: "", subject: "", orderingKey: "", q: "", from: "", to: "" };
-
-function toIso(local: string): string | undefined {
-  if (!local) return undefined;
-  const ms = Date.parse(local);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-}
-
-/** Draft → filter; blank fields are left out. */
-export function draftToFilter(topic: string, d: Draft): MessageFilter {
-  const filter: MessageFilter = { topic };
-  for (const key of ["type", "source", "subject", "orderingKey", "q"] as const) {
-    const value = d[key].trim();
-    if (value) filter[key] = value;
+/**
+ * The filter of a history view, in the filter language (server/contract/filter.ts). It applies on Enter (each
+ * query is one the reader asked for), after the same parser the server uses has accepted it: a mistake is shown
+ * at once with the character where it is. `/` anywhere on the page (outside a field) focuses it; ArrowDown
+ * moves to the first row of the list (`onLeave`).
+ */
+export function HistoryFilters({
+  value,
+  onApply,
+  onLeave,
+  label = "Filter history",
+}: {
+  value: string;
+  onApply: (filter: string) => void;
+  onLeave?: () => void;
+  label?: string;
+}) {
+  const [draft, setDraft] = useState(value);
+  const [applied, setApplied] = useState(value);
+  const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const errorId = useId();
+  // The URL is the truth: Back or a shared link changes `value`, and the field follows it.
+  if (applied !== value) {
+    setApplied(value);
+    setDraft(value);
+    setError(null);
   }
-  const from = toIso(d.from);
-  const to = toIso(d.to);
-  if (from) filter.from = from;
-  if (to) filter.to = to;
-  return filter;
-}
 
-export function HistoryFilters({ topic, onApply }: { topic: string; onApply: (filter: MessageFilter) => void }) {
-  const [draft, setDraft] = useState<Draft>(empty);
-  const set = (key: keyof Draft) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [key]: e.target.value }));
+  useEffect(() => {
+    const onKey = (event: globalThis.KeyboardEvent) => {
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+      const target = event.target as HTMLElement | null;
+      if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+      event.preventDefault();
+      input.current?.focus();
+      input.current?.select();
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    onApply(draftToFilter(topic, draft));
+    const text = draft.trim();
+    const parsed = parseFilter(text);
+    if (!parsed.ok) {
+      setError(`${parsed.error} (at character ${parsed.offset + 1})`);
+      return;
+    }
+    setError(null);
+    onApply(text);
   }
 
-  function reset() {
-    setDraft(empty);
-    onApply({ topic });
+  function onKeyDown(event: KeyboardEvent<HTMLInputElement>) {
+    if (event.key === "ArrowDown" && onLeave) {
+      event.preventDefault();
+      onLeave();
+    }
   }
 
   return (
-    <form onSubmit={submit} aria-label="History filters" className="grid grid-cols-2 gap-3 md:grid-cols-4 lg:grid-cols-8">
-      <TextField label="Type" value={draft.type} onChange={set("type")} placeholder="com.example.*" />
-      <TextField label="Source" value={draft.source} onChange={set("source")} />
-      <TextField label="Subject" value={draft.subject} onChange={set("subject")} />
-      <TextField label="Ordering key" value={draft.orderingKey} onChange={set("orderingKey")} />
-      <TextField label="Text in data" value={draft.q} onChange={set("q")} type="search" />
-      <TextField label="From" value={draft.from} onChange={set("from")} type="datetime-local" step={1} />
-      <TextField label="To" value={draft.to} onChange={set("to")} type="datetime-local" step={1} />
-      <div className="flex items-end gap-2">
+    <form role="search" aria-label={label} onSubmit={submit} className="flex flex-col gap-1">
+      <div className="flex flex-wrap items-center gap-2">
+        <input
+          ref={input}
+          type="search"
+          aria-label="Filter"
+          aria-invalid={error !== null}
+          aria-describedby={error ? errorId : undefined}
+          aria-keyshortcuts="/"
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={onKeyDown}
+          placeholder={PLACEHOLDER}
+          spellCheck={false}
+          autoComplete="off"
+          className={`${controlBaseClass} min-w-0 flex-1 basis-72 font-mono`}
+        />
         <Button type="submit" variant="primary">
-          Apply
+          Search
         </Button>
-        <Button onClick={reset}>Reset</Button>
+        {value !== "" && (
+          <Button
+            onClick={() => {
+              setDraft("");
+              onApply("");
+            }}
+          >
+            Clear filter
+          </Button>
+        )}
+        <FilterHelp
+          onExample={(example) => {
+            setDraft(example);
+            setError(null);
+            input.current?.focus();
+          }}
+        />
       </div>
+      {error && (
+        <p id={errorId} role="alert" className="text-xs text-danger">
+          {error}
+        </p>
+      )}
     </form>
   );
 }

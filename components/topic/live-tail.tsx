@@ -2,7 +2,7 @@
 
 import { useMemo, useState } from "react";
 import { useLiveTail, type LiveStatus } from "../api/live";
-import type { LiveFrame, MessageSummary } from "../api/types";
+import type { LiveFrame } from "../api/types";
 import { Badge, type BadgeTone } from "../ui/badge";
 import { Button } from "../ui/button";
 import { controlBaseClass } from "../ui/field";
@@ -11,6 +11,7 @@ import { Panel } from "../ui/panel";
 import { EmptyState } from "../ui/states";
 import { MessageIdLink } from "./message-id-link";
 import { ReplayOfBadge } from "./replay-of-badge";
+import { liveMatcher } from "./live-filter";
 
 const statusView: Record<LiveStatus, { tone: BadgeTone; text: string }> = {
   connecting: { tone: "neutral", text: "connecting" },
@@ -19,16 +20,10 @@ const statusView: Record<LiveStatus, { tone: BadgeTone; text: string }> = {
   closed: { tone: "danger", text: "disconnected" },
 };
 
-function matches(m: MessageSummary, needle: string): boolean {
-  if (!needle) return true;
-  const n = needle.toLowerCase();
-  return [m.id, m.type, m.source, m.subject ?? "", m.orderingKey ?? ""].some((v) => v.toLowerCase().includes(n));
-}
-
 /**
  * The newest messages of one topic as they are recorded (SSE /api/live). Pausing holds new messages
- * back without dropping the connection; the filter narrows what is shown by id, type, source, subject
- * or ordering key (client side). While it runs, its rows' links are out of the Tab order (rows come and go
+ * back without dropping the connection; the filter narrows what is shown, in the history's filter language
+ * (live-filter.ts, client side). While it runs, its rows' links are out of the Tab order (rows come and go
  * under the keyboard; Tab moves on to the rest of the page); paused, every link is reachable. On narrow
  * screens a row is two lines (time and id, then type and badges), so nothing overlaps.
  */
@@ -36,7 +31,8 @@ export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: 
   const [paused, setPaused] = useState(false);
   const [filter, setFilter] = useState("");
   const live = useLiveTail({ topic, paused, onFrame });
-  const visible = useMemo(() => live.messages.filter((m) => matches(m, filter.trim())), [live.messages, filter]);
+  const matcher = useMemo(() => liveMatcher(filter), [filter]);
+  const visible = useMemo(() => live.messages.filter(matcher.test), [live.messages, matcher]);
   const status = statusView[live.status];
   const linkTabIndex = paused ? undefined : -1;
   // Connected, but the server says history is behind or failing: frames stopping is not "no traffic".
@@ -62,9 +58,9 @@ export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: 
           <input
             type="search"
             aria-label="Filter live messages"
-            aria-keyshortcuts="/"
-            data-shortcut="filter"
-            placeholder="Filter… (/)"
+            aria-invalid={matcher.error !== null}
+            title={matcher.error ?? "The history's filter language, e.g. type = order.* data.total > 100"}
+            placeholder="type = order.*  data.total > 100"
             value={filter}
             onChange={(e) => setFilter(e.target.value)}
             className={`${controlBaseClass} w-40 py-1 text-xs`}
@@ -85,6 +81,11 @@ export function LiveTail({ topic, onFrame }: { topic: string; onFrame?: (frame: 
             Reconnect
           </Button>
         </div>
+      )}
+      {matcher.error && (
+        <p role="alert" className="mb-2 text-xs text-danger">
+          Filter: {matcher.error}
+        </p>
       )}
       {live.dropped > 0 && (
         <p className="mb-2 text-xs text-warn">

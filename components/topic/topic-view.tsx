@@ -1,49 +1,29 @@
 "use client";
 
-import { useQueryClient, type Query } from "@tanstack/react-query";
 import { Link } from "../ui/link";
-import { useCallback, useEffect, useRef } from "react";
 import { useTopics } from "../api/hooks";
-import { queryKeys } from "../api/keys";
-import type { MessageFilter } from "../api/types";
 import { Badge } from "../ui/badge";
+import { Button } from "../ui/button";
 import { formatCount, formatRate } from "../ui/format";
 import { EmptyState, ErrorState, LoadingState } from "../ui/states";
 import { RecordingBanner } from "../topics/recording-banner";
 import { AdminOnly } from "../layout/admin-only";
 import { HistoryPanel } from "./history-panel";
-import { LiveTail } from "./live-tail";
-import { PublishForm } from "./publish-form";
-import { SubscriptionsPanel } from "./subscriptions-panel";
+import { SidePanel } from "./side-panel";
 import { TopicActions } from "./topic-actions";
+import { TopicCharts } from "./topic-charts";
+import { TopicRetention } from "./topic-retention";
+import { useHistoryView } from "./use-history-view";
 
-/** Refreshes this topic's history at most once per interval while live frames arrive. */
-const HISTORY_REFRESH_MS = 2_000;
-
-function useHistoryRefresher(topic: string) {
-  const client = useQueryClient();
-  const timer = useRef<number | null>(null);
-  useEffect(() => () => {
-    if (timer.current !== null) window.clearTimeout(timer.current);
-  }, []);
-  return useCallback(() => {
-    if (timer.current !== null) return;
-    timer.current = window.setTimeout(() => {
-      timer.current = null;
-      void client.invalidateQueries({
-        queryKey: [...queryKeys.messages.all, "browse"],
-        predicate: (q: Query) => (q.queryKey[2] as MessageFilter | undefined)?.topic === topic,
-      });
-      void client.invalidateQueries({ queryKey: queryKeys.topics.all });
-    }, HISTORY_REFRESH_MS);
-  }, [client, topic]);
-}
-
-/** The topic page: header with counts and actions, live tail, subscriptions, publish form, history. */
+/**
+ * The topic page, history first: the header (counts, retention, actions), then the history (filter, time range,
+ * charts, rows) beside a side panel with the live tail, the publish form and the subscriptions (hidden on demand;
+ * below the history on narrow screens).
+ */
 export function TopicView({ name }: { name: string }) {
   const topics = useTopics();
   const topic = topics.data?.find((t) => t.name === name);
-  const refreshHistory = useHistoryRefresher(name);
+  const { view, update } = useHistoryView(name);
 
   if (topics.isPending) return <LoadingState label="Loading topic…" />;
   if (topics.isError) return <ErrorState title="Could not load the topic" error={topics.error} onRetry={() => topics.refetch()} />;
@@ -56,10 +36,11 @@ export function TopicView({ name }: { name: string }) {
       </EmptyState>
     );
   }
+  const panel = view.panel ?? "live";
 
   return (
-    <div className="flex flex-col gap-6">
-      <div className="flex flex-wrap items-start justify-between gap-4">
+    <div className="flex flex-col gap-4">
+      <div className="flex flex-wrap items-start justify-between gap-x-4 gap-y-2">
         <div className="min-w-0">
           <nav aria-label="Breadcrumb" className="text-xs text-muted">
             <Link href="/" className="hover:underline">
@@ -79,26 +60,32 @@ export function TopicView({ name }: { name: string }) {
               </Link>
             )}
           </h1>
-          <p className="mt-1 font-mono text-xs break-all text-muted">{topic.url}</p>
-          <p className="mt-1 text-sm text-muted">
-            {formatCount(topic.messageCount)} messages · {formatRate(topic.ratePerMinute)}/min
+          <p className="mt-0.5 text-sm text-muted">
+            {formatCount(topic.messageCount)} messages · {formatRate(topic.ratePerMinute)}/min ·{" "}
+            <span className="font-mono text-xs break-all">{topic.url}</span>
           </p>
+          <TopicRetention topic={topic} />
         </div>
-        <AdminOnly>
-          <TopicActions topic={topic} />
-        </AdminOnly>
+        <div className="flex flex-col items-end gap-2">
+          <AdminOnly>
+            <TopicActions topic={topic} />
+          </AdminOnly>
+          {panel === "none" && (
+            <Button size="sm" onClick={() => update({ panel: "live" }, "replace")}>
+              Show live tail and tools
+            </Button>
+          )}
+        </div>
       </div>
       <RecordingBanner topics={[topic]} />
-      <div className="grid gap-6 lg:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
-        <div className="flex min-w-0 flex-col gap-6">
-          <LiveTail topic={topic.name} onFrame={refreshHistory} />
-          <SubscriptionsPanel topic={topic.name} />
-        </div>
-        <AdminOnly>
-          <PublishForm topic={topic.name} ordered={topic.ordering} />
-        </AdminOnly>
+      <div className={panel === "none" ? "flex flex-col" : "grid gap-6 xl:grid-cols-[minmax(0,1fr)_22rem]"}>
+        <HistoryPanel topic={topic.name} charts={(range) => <TopicCharts topic={topic.name} {...range} />} />
+        {panel !== "none" && (
+          <aside aria-label="Live tail and tools" className="min-w-0 xl:sticky xl:top-4 xl:max-h-[calc(100vh-2rem)] xl:self-start xl:overflow-y-auto">
+            <SidePanel topic={topic} tab={panel} onTab={(tab) => update({ panel: tab }, "replace")} />
+          </aside>
+        )}
       </div>
-      <HistoryPanel topic={topic.name} />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { topicNameSchema } from "../config";
 import { storableIdSchema } from "../history/storable";
+import { filterInput, sequenceText } from "./filter-schema";
 
 /**
  * The contract's inputs: the zod schemas of every admin API path, query and body. Routes parse with these
@@ -74,18 +75,49 @@ export const demoBody = z.strictObject({ running: z.boolean() });
 export const messagesQuery = z
   .strictObject({
     topic: topicNameSchema.optional(),
+    /** The filter language: `type = order.* data.customer = "c-42" data.total > 100` (docs/history.md). */
+    filter: filterInput.optional(),
+    /** Exact, or a prefix when it ends in `*`; the same for source, subject and orderingKey. */
     type: optionalText(500),
     source: optionalText(2000),
     subject: optionalText(2000),
     orderingKey: optionalText(500),
     from: timestamp.optional(),
     to: timestamp.optional(),
+    /** Text in the data, ignoring case (the filter language's bare values do the same). */
     q: optionalText(500),
     cursor,
+    /** A page's newerCursor: the rows recorded after that view, newest first. */
+    after: cursor,
+    /** Start at the newest message received at or before this time. */
+    atTime: timestamp.optional(),
+    /** Start at the newest message whose broker sequence is at most this (needs topic). */
+    atSequence: sequenceText.optional(),
+    /** Start at this message. */
+    atId: storableIdSchema.optional(),
     limit: count(200, 50),
   })
   .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) <= Date.parse(q.to), {
     message: "from must not be after to",
+    path: ["from"],
+  })
+  .refine((q) => [q.cursor, q.after, q.atTime, q.atSequence, q.atId].filter((v) => v !== undefined).length <= 1, {
+    message: "give at most one of cursor, after, atTime, atSequence and atId",
+    path: ["cursor"],
+  })
+  .refine((q) => q.atSequence === undefined || q.topic !== undefined, { message: "atSequence needs a topic", path: ["atSequence"] });
+
+/**
+ * The longest range of GET /api/topics/{topic}/series (at most 180 points whatever the range; the per-minute
+ * activity itself is kept 25 hours, older steps are zeros).
+ */
+export const SERIES_MAX_RANGE_MS = 31 * 24 * 3600 * 1000;
+
+export const seriesQuery = z
+  .strictObject({ from: timestamp, to: timestamp.optional() })
+  .refine((q) => q.to === undefined || Date.parse(q.from) < Date.parse(q.to), { message: "from must be before to", path: ["from"] })
+  .refine((q) => (q.to === undefined ? Date.now() : Date.parse(q.to)) - Date.parse(q.from) <= SERIES_MAX_RANGE_MS, {
+    message: "the range is at most 31 days",
     path: ["from"],
   });
 

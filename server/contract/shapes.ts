@@ -86,6 +86,16 @@ export const MessageSummary = z.strictObject({
   size: z.number(),
   receivedAt: iso,
   replayOf: nullableText,
+  /** The broker's sequence number as a decimal string, when the driver exposed one. */
+  sequence: nullableText,
+  /** The first 160 characters of JSON or text data, as stored; null for bytes or no data. */
+  preview: nullableText,
+});
+
+/** A message of a live frame: its summary and, when small, its data (so the browser can apply data filters). */
+export const LiveMessage = MessageSummary.extend({
+  /** The whole JSON or text data when it is at most 2,048 bytes of UTF-8; absent otherwise (bytes, none, larger). */
+  dataText: z.string().optional(),
 });
 
 export const MessageDetail = MessageSummary.extend({
@@ -94,13 +104,46 @@ export const MessageDetail = MessageSummary.extend({
   dataschema: nullableText,
   /** Every extension attribute, orderingkey and replayof included. */
   extensions: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-  /** The broker's sequence number as a decimal string, when the driver exposed one. */
-  sequence: nullableText,
   /** json: the JSON text as received (not re-serialised); text: the text; base64: the bytes; none: no data. */
   data: z.strictObject({ encoding: z.enum(["json", "text", "base64", "none"]), value: z.string() }),
 });
 
-export const MessagePage = z.strictObject({ items: z.array(MessageSummary), nextCursor: nullableText });
+export const MessagePage = z.strictObject({
+  items: z.array(MessageSummary),
+  /** The next page: pass it as `cursor` (or as `after` on a page asked with `after`); null on the last page. */
+  nextCursor: nullableText,
+  /** The rows recorded since this view was read: pass it as `after` (null when unknown, e.g. on later pages). */
+  newerCursor: nullableText,
+  /**
+   * Set when the page holds fewer than `limit` rows only because it stopped after a bounded scan: received_at of
+   * the oldest row it looked at (nextCursor continues below it). Null when the page is complete or the last one.
+   */
+  searchedTo: iso.nullable(),
+});
+
+/** Activity of one topic over a time range, in equal steps (GET /api/topics/{topic}/series). */
+export const TopicSeries = z.strictObject({
+  topic: z.string(),
+  from: iso,
+  to: iso,
+  /** Seconds per point (a multiple of 60). */
+  stepSeconds: z.number(),
+  points: z.array(
+    z.strictObject({
+      /** Start of the step. */
+      at: iso,
+      /** Messages recorded into history. */
+      recorded: z.number(),
+      /** Publishes through this dashboard's core (events route, replays, demo, resumes) that succeeded. */
+      published: z.number(),
+      /** … that failed. */
+      failed: z.number(),
+      /** The recorder's lag: the largest sample in the step of messages not yet in history, and of their age. */
+      behindMessages: z.number(),
+      behindSeconds: z.number(),
+    }),
+  ),
+});
 
 export const DemoStatus = z.strictObject({
   running: z.boolean(),
@@ -213,7 +256,7 @@ export const Health = z.strictObject({
 });
 
 /** One SSE `frame` event of GET /api/live. */
-export const LiveFrame = z.strictObject({ messages: z.array(MessageSummary), dropped: z.number() });
+export const LiveFrame = z.strictObject({ messages: z.array(LiveMessage), dropped: z.number() });
 
 export const ReplayResult = z.strictObject({ id: z.string(), topic: z.string(), replayOf: z.string() });
 

@@ -33,7 +33,7 @@ export const historyDefaults = {
     closeTimeoutMs: 10_000,
     /** Redelivery delay of messages given back on close: not 0, or JetStream hands them back to the closing pull. */
     giveBackDelayMs: 1_000,
-    /** topic_minutes rows are pruned this often, keeping 180 minutes (the sparkline needs 30). */
+    /** topic_minutes rows are pruned this often, keeping 25 hours (the sparkline needs 30 minutes, the charts 24 h). */
     pruneMinutesEveryMs: 10 * 60_000,
   },
   retention: {

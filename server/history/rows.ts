@@ -1,5 +1,5 @@
 import { Message, type Body, type ExtensionValue } from "@whisper/core";
-import type { MessageSummary } from "@/server/services/types";
+import type { LiveMessage } from "@/server/services/types";
 import { isStorable, storableForm } from "./storable";
 
 /** One `messages` row as the recorder writes it (column names in the comments). */
@@ -105,8 +105,25 @@ function isoOf(date: Date): string {
   return lastIso.text;
 }
 
-export function summaryOf(row: MessageRow): MessageSummary {
-  return {
+/** Live frames carry the whole data up to this many bytes (the browser applies data filters to it). */
+export const LIVE_DATA_BYTES = 2048;
+/** Characters of the data preview (as SQL's left(data_text, 160): code points, never half a surrogate pair). */
+const PREVIEW_CODE_POINTS = 160;
+
+/** The first PREVIEW_CODE_POINTS code points of `text`. */
+export function previewOf(text: string): string {
+  if (text.length <= PREVIEW_CODE_POINTS) return text;
+  let units = 0;
+  for (let points = 0; points < PREVIEW_CODE_POINTS && units < text.length; points++) {
+    const code = text.charCodeAt(units);
+    units += code >= 0xd800 && code <= 0xdbff && units + 1 < text.length ? 2 : 1;
+  }
+  return text.slice(0, units);
+}
+
+/** The live summary of a recorded row: its MessageSummary, plus the data itself when it is small. */
+export function summaryOf(row: MessageRow): LiveMessage {
+  const summary: LiveMessage = {
     id: row.id,
     topic: row.topic,
     type: row.type,
@@ -117,7 +134,11 @@ export function summaryOf(row: MessageRow): MessageSummary {
     size: row.size,
     receivedAt: isoOf(row.receivedAt),
     replayOf: row.replayOf,
+    sequence: row.sequence,
+    preview: row.dataText === null ? null : previewOf(row.dataText),
   };
+  if (row.dataText !== null && row.size <= LIVE_DATA_BYTES) summary.dataText = row.dataText;
+  return summary;
 }
 
 /**

@@ -323,7 +323,7 @@ function counterParams(rows: readonly MessageRow[]): CounterParams {
   ];
 }
 
-/** Deletes per-minute counts older than `keepMinutes` (the sparkline needs 30). */
-export async function pruneMinutes(client: pg.ClientBase | pg.Pool, keepMinutes = 180): Promise<void> {
+/** Deletes per-minute activity older than `keepMinutes` (the sparkline needs 30, the topic charts' 24 h preset 1,440). */
+export async function pruneMinutes(client: pg.ClientBase | pg.Pool, keepMinutes = 1_500): Promise<void> {
   await client.query("DELETE FROM topic_minutes WHERE minute < now() - make_interval(mins => $1)", [keepMinutes]);
 }

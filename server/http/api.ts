@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { audit, browseAudit } from "@/server/services/audit";
 import { listTopics, setTopicRetention } from "@/server/services/topics";
 import { browseMessages, getMessage } from "@/server/services/messages";
+import { activitySeries } from "@/server/services/activity";
 import { replayMessage } from "@/server/services/replay";
 import { stalledMessagePage, summarizeStalled } from "@/server/services/ordering-board";
 import type { TopicSummary } from "@/server/services/types";
@@ -11,7 +12,7 @@ import { redactUrl } from "../redact";
 import { currentRuntime, describe, getRuntime, type PublishOutcome } from "../runtime";
 import type { Actor } from "./auth";
 import { notFound, problem } from "./problem";
-import type { auditQuery, createTopicBody, messagesQuery, replayBody, shapes, updateTopicBody } from "../contract";
+import type { auditQuery, createTopicBody, messagesQuery, replayBody, seriesQuery, shapes, updateTopicBody } from "../contract";
 
 type Health = z.output<typeof shapes.Health>;
 
@@ -103,6 +104,12 @@ export async function publishEvents(topic: string, messages: Message[]): Promise
 export async function browse(query: z.output<typeof messagesQuery>) {
   await getRuntime();
   return browseMessages(query);
+}
+
+/** A topic's activity over a range (to defaults to now), for its charts. */
+export async function topicSeries(topic: string, query: z.output<typeof seriesQuery>) {
+  await getRuntime();
+  return activitySeries(topic, new Date(query.from), query.to === undefined ? new Date() : new Date(query.to));
 }
 
 export async function messageDetail(id: string) {

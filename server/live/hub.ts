@@ -1,4 +1,4 @@
-import type { MessageSummary } from "@/server/services/types";
+import type { LiveMessage } from "@/server/services/types";
 
 /**
  * The live fan-out hub: recorded message summaries in, one coalesced frame per client every `frameMs` out.
@@ -13,8 +13,8 @@ import type { MessageSummary } from "@/server/services/types";
  * - filters: `topic` and `type` match exactly when given.
  */
 
-/** The summary shape the hub carries (MessageSummary of the contract). */
-export type LiveSummary = MessageSummary;
+/** The summary shape the hub carries (LiveMessage of the contract). */
+export type LiveSummary = LiveMessage;
 
 export interface LiveFrame {
   messages: LiveSummary[];

@@ -1,4 +1,4 @@
-import type { MessageSummary } from "@/server/services/types";
+import type { LiveMessage } from "@/server/services/types";
 import { describe } from "./errors";
 import { MAX_PAYLOAD_BYTES, type ControlTransport } from "./control-transport";
 
@@ -10,7 +10,7 @@ export type ControlEvent =
   | { kind: "key.paused"; topic: string; key: string; error: string }
   | { kind: "key.resumed"; topic: string; key: string }
   | { kind: "failure"; topic: string; failing: boolean }
-  | { kind: "live"; summaries: MessageSummary[]; dropped: number };
+  | { kind: "live"; summaries: LiveMessage[]; dropped: number };
 
 type Envelope = ControlEvent & { origin: string };
 
@@ -44,7 +44,7 @@ const PEER_TTL_MS = 10_000;
 export class ControlPlane {
   readonly #options: ControlPlaneOptions;
   readonly #peers = new Map<string, { liveClients: number; seenAt: number }>();
-  #live: MessageSummary[] = [];
+  #live: LiveMessage[] = [];
   #liveDropped = 0;
   readonly #timers: NodeJS.Timeout[] = [];
   #sendFailures = 0;
@@ -89,7 +89,7 @@ export class ControlPlane {
   }
 
   /** Shares summaries this replica recorded with replicas whose live clients should see them too. */
-  shareLive(summaries: readonly MessageSummary[]): void {
+  shareLive(summaries: readonly LiveMessage[]): void {
     if (this.#closed || !this.#peersWatching()) return;
     const room = LIVE_PER_FLUSH - this.#live.length;
     this.#live.push(...summaries.slice(0, Math.max(0, room)));
@@ -140,7 +140,7 @@ export class ControlPlane {
     let dropped = this.#liveDropped;
     this.#live = [];
     this.#liveDropped = 0;
-    let chunk: MessageSummary[] = [];
+    let chunk: LiveMessage[] = [];
     let bytes = 64;
     const send = () => {
       this.publish({ kind: "live", summaries: chunk, dropped });

@@ -19,6 +19,7 @@ import { ManagedTopics, StartupError, type ManagedTopic } from "./managed-topics
 import { publishWithin, type PublishOutcome } from "./publish-deadline";
 import { applyControlEvent, catchUp, type ReplicaState } from "./replica-sync";
 import { StallKeeper } from "./stalls";
+import { ACTIVITY_SAMPLE_MS, ActivitySampler } from "./activity-sampler";
 
 export type StartedBy = "instrumentation" | "route";
 
@@ -137,6 +138,13 @@ export class Runtime {
     }
     this.#every(LAG_SAMPLE_MS, () => this.sampleLag());
     this.#every(CATCH_UP_MS, () => this.catchUp());
+    const activity = new ActivitySampler({
+      pool: this.pool,
+      topics: () => this.#topics.names(),
+      publishTotals: () => this.metrics.publishTotals(),
+      lag: (topic) => this.lag.of(topic),
+    });
+    this.#every(ACTIVITY_SAMPLE_MS, () => activity.sample());
     await this.sampleLag();
   }
 

@@ -1,102 +1,114 @@
 import { z } from "zod";
 import { db } from "@/server/db";
 import { storableIdSchema } from "@/server/history/storable";
-import { InvalidInputError, parseInput } from "./errors";
-import type { BrowseFilter, MessageDetail, MessageSummary } from "./types";
+import { browseWindow, PREVIEW_CHARS, StartNotFoundError, type BrowseRow } from "@/server/history/browse";
+import { FilterAst, filterInput, sequenceText } from "@/server/contract/filter-schema";
+import type { FilterTerm } from "@/server/contract/filter";
+import { InvalidInputError, NotFoundError, parseInput } from "./errors";
+import type { BrowseFilter, MessageDetail, MessagePage, MessageSummary } from "./types";
 
 /** Query-string friendly: an empty string means "not given". */
-const optionalText = (max: number) =>
-  z.preprocess((v) => (v === "" || v === null ? undefined : v), z.string().min(1).max(max).optional());
-const optionalTime = z.preprocess(
-  (v) => (v === "" || v === null ? undefined : v),
-  z.iso.datetime({ offset: true }).optional(),
-);
+const blank = (v: unknown) => (v === "" || v === null ? undefined : v);
+const optionalText = (max: number) => z.preprocess(blank, z.string().min(1).max(max).optional());
+const optionalTime = z.preprocess(blank, z.iso.datetime({ offset: true }).optional());
 
-export const browseFilterSchema = z.strictObject({
-  topic: optionalText(200),
-  type: optionalText(500),
-  source: optionalText(2000),
-  subject: optionalText(2000),
-  orderingKey: optionalText(500),
-  from: optionalTime,
-  to: optionalTime,
-  q: optionalText(500),
-  cursor: optionalText(1000),
-  limit: z.preprocess((v) => (v === "" || v === null ? undefined : v), z.coerce.number().int().min(1).max(200).optional()),
-});
-
-const SUMMARY_COLUMNS = "id, topic, type, source, subject, time, ordering_key, size, received_at, replay_of";
-
-type SummaryRecord = {
-  id: string;
-  topic: string;
-  type: string;
-  source: string;
-  subject: string | null;
-  time: string;
-  ordering_key: string | null;
-  size: number;
-  received_at: Date;
-  replay_of: string | null;
-};
+export const browseFilterSchema = z
+  .strictObject({
+    topic: optionalText(200),
+    /** The filter language (server/contract/filter.ts): its text, or a syntax tree (checked in browseMessages). */
+    filter: z.preprocess(blank, z.union([z.string(), z.looseObject({})]).optional()),
+    type: optionalText(500),
+    source: optionalText(2000),
+    subject: optionalText(2000),
+    orderingKey: optionalText(500),
+    from: optionalTime,
+    to: optionalTime,
+    q: optionalText(500),
+    cursor: optionalText(1000),
+    after: optionalText(1000),
+    atTime: optionalTime,
+    atSequence: z.preprocess(blank, sequenceText.optional()),
+    atId: z.preprocess(blank, storableIdSchema.optional()),
+    limit: z.preprocess(blank, z.coerce.number().int().min(1).max(200).optional()),
+  })
+  .refine((f) => [f.cursor, f.after, f.atTime, f.atSequence, f.atId].filter((v) => v !== undefined).length <= 1, {
+    message: "give at most one of cursor, after, atTime, atSequence and atId",
+    path: ["cursor"],
+  })
+  .refine((f) => f.atSequence === undefined || f.topic !== undefined, { message: "atSequence needs a topic", path: ["atSequence"] });
 
 /**
- * One page of recorded messages, newest first in arrival order (ingest_seq descending: per topic the order
- * the broker delivered them, never an accident of equal timestamps), filtered by every given field:
- * topic/type/source/subject/orderingKey exactly, from ≤ received_at < to, and q as a case-insensitive
- * substring of JSON or text data.
+ * One page of recorded messages, newest first in arrival order (ingest_seq descending: per topic the order the
+ * broker delivered them, never an accident of equal timestamps), matching every given condition: `filter` (the
+ * filter language), the older single-field parameters (type/source/subject/orderingKey, exact or `prefix*`; q as
+ * text in the data, which the filter language covers too), from ≤ received_at < to.
  *
- * Keyset pagination: nextCursor encodes the last row's ingest_seq; the next page is the rows strictly
- * before it, so rows recorded meanwhile (newer, hence before page one) never shift or repeat later pages.
- * nextCursor is null on the last page. Throws InvalidInputError for a bad filter or cursor.
+ * Keyset pagination: nextCursor encodes the last row looked at; pass it back as `cursor` (or, on a page asked
+ * with `after`, as `after`) for the next page; null on the last page. A page may hold fewer than `limit` rows
+ * and still have a nextCursor: the filter checks fields row by row and the page stopped after a bounded scan
+ * (`searchedTo`: how far back it looked; server/history/browse.ts). `after` gives the rows recorded after a
+ * view (the page just above it), `newerCursor` is the cursor to ask that with. `atTime` / `atSequence` /
+ * `atId` start the list at a time, a broker sequence or a message. Throws InvalidInputError for a bad filter,
+ * cursor or combination, NotFoundError for an atId not in history.
  */
-export async function browseMessages(filter: BrowseFilter): Promise<{ items: MessageSummary[]; nextCursor: string | null }> {
+export async function browseMessages(filter: BrowseFilter): Promise<MessagePage> {
   const f = parseInput(browseFilterSchema, filter ?? {}, "message filter");
-  const limit = f.limit ?? 50;
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  if (f.topic !== undefined) where.push(`topic = ${param(f.topic)}`);
-  if (f.type !== undefined) where.push(`type = ${param(f.type)}`);
-  if (f.source !== undefined) where.push(`source = ${param(f.source)}`);
-  if (f.subject !== undefined) where.push(`subject = ${param(f.subject)}`);
-  if (f.orderingKey !== undefined) where.push(`ordering_key = ${param(f.orderingKey)}`);
-  if (f.from !== undefined) where.push(`received_at >= ${param(new Date(f.from))}`);
-  if (f.to !== undefined) where.push(`received_at < ${param(new Date(f.to))}`);
-  if (f.q !== undefined) where.push(`data_text ILIKE ${param(`%${f.q.replace(/[\\%_]/g, "\\$&")}%`)}`);
-  if (f.cursor !== undefined) where.push(`ingest_seq < ${param(decodeCursor(f.cursor))}`);
-  const sql =
-    `SELECT ${SUMMARY_COLUMNS}, ingest_seq FROM messages` +
-    (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") +
-    ` ORDER BY ingest_seq DESC LIMIT ${param(limit + 1)}`;
-  const { rows } = await db().pool.query<SummaryRecord & { ingest_seq: string }>(sql, params);
-  const more = rows.length > limit;
-  const page = more ? rows.slice(0, limit) : rows;
-  const last = page[page.length - 1];
-  return {
-    items: page.map(summary),
-    nextCursor: more && last ? encodeCursor(last.ingest_seq) : null,
-  };
+  const parsed =
+    f.filter === undefined ? undefined : typeof f.filter === "string" ? parseInput(filterInput, f.filter, "filter") : parseInput(FilterAst, f.filter, "filter");
+  const terms = [...(parsed?.terms ?? []), ...singleFieldTerms(f)];
+  try {
+    const result = await browseWindow(db().pool, {
+      topic: f.topic,
+      filter: { terms },
+      from: f.from === undefined ? undefined : new Date(f.from),
+      to: f.to === undefined ? undefined : new Date(f.to),
+      before: f.cursor === undefined ? undefined : BigInt(decodeCursor(f.cursor)),
+      after: f.after === undefined ? undefined : BigInt(decodeCursor(f.after, "after")),
+      atTime: f.atTime === undefined ? undefined : new Date(f.atTime),
+      atSequence: f.atSequence,
+      atId: f.atId,
+      limit: f.limit ?? 50,
+    });
+    return {
+      items: result.rows.map(summary),
+      nextCursor: result.next === null ? null : encodeCursor(result.next),
+      newerCursor: result.top === null ? null : encodeCursor(result.top),
+      searchedTo: result.searchedTo?.toISOString() ?? null,
+    };
+  } catch (error) {
+    if (error instanceof StartNotFoundError) throw new NotFoundError("message", f.atId ?? "");
+    throw error;
+  }
 }
 
-type DetailRecord = SummaryRecord & {
+/** The single-field parameters as filter terms: a trailing `*` is a prefix, as in the filter language. */
+function singleFieldTerms(f: { type?: string; source?: string; subject?: string; orderingKey?: string; q?: string }): FilterTerm[] {
+  const terms: FilterTerm[] = [];
+  const fields = [["type", f.type], ["source", f.source], ["subject", f.subject], ["key", f.orderingKey]] as const;
+  for (const [field, value] of fields) {
+    if (value === undefined) continue;
+    const prefix = value.length > 1 && value.endsWith("*");
+    terms.push({ kind: "attribute", field, op: "=", value: prefix ? value.slice(0, -1) : value, prefix });
+  }
+  if (f.q !== undefined) terms.push({ kind: "text", value: f.q });
+  return terms;
+}
+
+type DetailRecord = Omit<BrowseRow, "ingest_seq"> & {
   specversion: string;
   datacontenttype: string | null;
   dataschema: string | null;
   extensions: Record<string, string | number | boolean>;
   data: Buffer | null;
   data_text: string | null;
-  sequence: string | null;
 };
 
 /** Everything recorded about message `id`, or null if it was never recorded. */
 export async function getMessage(id: string): Promise<MessageDetail | null> {
   const messageId = parseInput(storableIdSchema, id, "message id");
   const { rows } = await db().pool.query<DetailRecord>(
-    `SELECT ${SUMMARY_COLUMNS}, specversion, datacontenttype, dataschema, extensions, data, data_text, sequence
+    `SELECT id, topic, type, source, subject, time, ordering_key, size, received_at, replay_of, sequence::text AS sequence,
+            left(data_text, ${PREVIEW_CHARS}) AS preview, specversion, datacontenttype, dataschema, extensions, data, data_text
        FROM messages WHERE id = $1`,
     [messageId],
   );
@@ -108,12 +120,11 @@ export async function getMessage(id: string): Promise<MessageDetail | null> {
     datacontenttype: r.datacontenttype,
     dataschema: r.dataschema,
     extensions: r.extensions,
-    sequence: r.sequence,
     data: dataOf(r.datacontenttype, r.data, r.data_text),
   };
 }
 
-function summary(r: SummaryRecord): MessageSummary {
+function summary(r: Omit<BrowseRow, "ingest_seq">): MessageSummary {
   return {
     id: r.id,
     topic: r.topic,
@@ -125,6 +136,8 @@ function summary(r: SummaryRecord): MessageSummary {
     size: r.size,
     receivedAt: r.received_at.toISOString(),
     replayOf: r.replay_of,
+    sequence: r.sequence,
+    preview: r.preview,
   };
 }
 
@@ -145,12 +158,12 @@ export function encodeCursor(ingestSeq: string | bigint): string {
   return Buffer.from(`s${ingestSeq}`).toString("base64url");
 }
 
-/** The ingest_seq (decimal string) of a cursor from encodeCursor; InvalidInputError for anything else. */
-export function decodeCursor(cursor: string): string {
+/** The ingest_seq (decimal string) of a cursor from encodeCursor; InvalidInputError (naming `field`) for anything else. */
+export function decodeCursor(cursor: string, field = "cursor"): string {
   const text = Buffer.from(cursor, "base64url").toString("utf8");
   const match = /^s([1-9]\d{0,18})$/.exec(text);
   if (match && BigInt(match[1]!) <= 9223372036854775807n) return match[1]!;
-  throw new InvalidInputError("invalid message filter: cursor is not a cursor returned by this API", [
-    { path: "cursor", message: "not a cursor returned by this API" },
+  throw new InvalidInputError(`invalid message filter: ${field} is not a cursor returned by this API`, [
+    { path: field, message: "not a cursor returned by this API" },
   ]);
 }

@@ -1,4 +1,5 @@
 import type { Shape } from "@/server/contract";
+import type { Filter } from "@/server/contract/filter";
 
 /**
  * The JSON shapes the data layer hands to the web server: inferred from the API contract's zod schemas
@@ -9,6 +10,9 @@ export type TopicSummary = Shape<"TopicSummary">;
 export type TopicRecording = Shape<"TopicRecording">;
 export type MessageSummary = Shape<"MessageSummary">;
 export type MessageDetail = Shape<"MessageDetail">;
+export type MessagePage = Shape<"MessagePage">;
+export type LiveMessage = Shape<"LiveMessage">;
+export type TopicSeries = Shape<"TopicSeries">;
 export type StalledMessageInfo = Shape<"StalledMessageInfo">;
 export type StalledEntry = Shape<"StalledEntry">;
 export type StalledKeySummary = Shape<"StalledKeySummary">;
@@ -28,6 +32,9 @@ export type TopicRow = {
 
 export type BrowseFilter = {
   topic?: string;
+  /** The filter language (server/contract/filter.ts), e.g. `type = order.* data.total > 100`, or its parsed form. */
+  filter?: string | Filter;
+  /** Exact, or a prefix when it ends in `*` (as in the filter language); the same for source, subject, orderingKey. */
   type?: string;
   source?: string;
   subject?: string;
@@ -40,6 +47,14 @@ export type BrowseFilter = {
   q?: string;
   /** nextCursor of the previous page. */
   cursor?: string;
+  /** Rows recorded after this cursor (a page's newerCursor), newest first; continue with nextCursor as `after`. */
+  after?: string;
+  /** Start the list at the newest row received at or before this time (ISO 8601). */
+  atTime?: string;
+  /** Start the list at the newest row whose broker sequence is at most this (decimal; needs topic). */
+  atSequence?: string;
+  /** Start the list at this message (inclusive). */
+  atId?: string;
   /** 1..200, default 50. */
   limit?: number;
 };

@@ -81,6 +81,17 @@ describe("live answers parse with the contract's shapes", () => {
     }, "c-1 recorded");
     await conforms("get", "/api/messages/{id}", recorded);
     await conforms("get", "/api/messages", await app.api(`/api/messages?topic=${TOPIC}&limit=1`));
+    const searched = (await conforms(
+      "get",
+      "/api/messages",
+      await app.api(`/api/messages?filter=${encodeURIComponent("id = c-1 data.n != 2")}&limit=1`),
+    )) as { items: Array<{ id: string }> };
+    expect(searched.items.map((m) => m.id)).toEqual(["c-1"]);
+    const hour = new Date(Date.now() - 3600_000).toISOString();
+    const series = (await conforms("get", "/api/topics/{topic}/series", await app.api(`/api/topics/${TOPIC}/series?from=${hour}`))) as {
+      points: Array<{ recorded: number }>;
+    };
+    expect(series.points.reduce((n, p) => n + p.recorded, 0)).toBeGreaterThanOrEqual(1);
     await conforms("post", "/api/messages/{id}/replay", await app.api("/api/messages/c-1/replay", { method: "POST" }));
 
     await conforms("post", "/api/topics/{topic}/failure", await app.api(`/api/topics/${ORDERED}/failure`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"failing":true}' }));

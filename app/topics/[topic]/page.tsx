@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
+import { Suspense } from "react";
 import { TopicView } from "@/components/topic/topic-view";
 import { routeParam } from "@/components/ui/route-param";
+import { LoadingState } from "@/components/ui/states";
 
 type Props = { params: Promise<{ topic: string }> };
 
@@ -10,5 +12,10 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 
 export default async function TopicPage({ params }: Props) {
   const { topic } = await params;
-  return <TopicView name={routeParam(topic)} />;
+  // The view keeps its state in the URL (useSearchParams), read on the client inside Suspense.
+  return (
+    <Suspense fallback={<LoadingState label="Loading topic…" />}>
+      <TopicView name={routeParam(topic)} />
+    </Suspense>
+  );
 }
