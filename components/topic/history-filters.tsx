@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { parseFilter } from "@/server/contract/filter";
 import { Button } from "../ui/button";
 import { controlBaseClass } from "../ui/field";
@@ -11,8 +11,8 @@ const PLACEHOLDER = 'type = order.*  data.customer = "c-42"  data.total > 100  o
 /**
  * The filter of a history view, in the filter language (server/contract/filter.ts). It applies on Enter (each
  * query is one the reader asked for), after the same parser the server uses has accepted it: a mistake is shown
- * at once with the character where it is. `/` anywhere on the page (outside a field) focuses it; ArrowDown
- * moves to the first row of the list (`onLeave`).
+ * at once with the character where it is. It is the page's filter for `/` (components/layout/keyboard-shortcuts.tsx:
+ * the first on the page, before the live tail's); ArrowDown moves to the first row of the list (`onLeave`).
  */
 export function HistoryFilters({
   value,
@@ -36,19 +36,6 @@ export function HistoryFilters({
     setDraft(value);
     setError(null);
   }
-
-  useEffect(() => {
-    const onKey = (event: globalThis.KeyboardEvent) => {
-      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
-      const target = event.target as HTMLElement | null;
-      if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
-      event.preventDefault();
-      input.current?.focus();
-      input.current?.select();
-    };
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  }, []);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -79,6 +66,7 @@ export function HistoryFilters({
           aria-invalid={error !== null}
           aria-describedby={error ? errorId : undefined}
           aria-keyshortcuts="/"
+          data-shortcut="filter"
           value={draft}
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={onKeyDown}

@@ -41,6 +41,13 @@ function cases(messageId: string, topic: string): PageCase[] {
     { name: "login", path: "/login", signedIn: false, ready: (p) => p.getByRole("heading", { name: "Sign in to whisper" }) },
     { name: "topics", path: "/", signedIn: true, ready: (p) => p.getByTestId("topic-row").first() },
     { name: "topic", path: `/topics/${topic}`, signedIn: true, ready: (p) => p.getByTestId("live-status").getByText("live") },
+    {
+      name: "topic-filtered",
+      path: `/topics/${topic}?q=${encodeURIComponent("data.order = 42")}&range=1h&msg=${messageId}`,
+      signedIn: true,
+      ready: (p) => p.getByTestId("history-row-detail"),
+    },
+    { name: "search", path: `/search?q=${encodeURIComponent(`id = ${messageId}`)}`, signedIn: true, ready: (p) => p.getByTestId("history-row") },
     { name: "message", path: `/messages/${messageId}`, signedIn: true, ready: (p) => p.getByRole("heading", { name: /Message/ }) },
     {
       name: "message-not-found",
