@@ -1,4 +1,4 @@
-import { cloudEvent, eventId, expect, snap, test, uniqueName } from "./fixtures";
+import { cloudEvent, eventId, expect, expectInHistory, snap, test, uniqueName } from "./fixtures";
 import { E2E_TOKEN } from "./env";
 
 // Browse topics → open a topic → see live messages arrive (published through the API and through the form).
@@ -63,13 +63,9 @@ test("browse topics, open one, and watch live messages arrive", async ({ page, a
   // The history has them too: it was empty when the page opened, so it filled itself as they were recorded;
   // rows recorded after that are announced and shown on demand, never inserted under the reader.
   const history = page.getByTestId("history-row");
-  await expect(history.filter({ hasText: ids[0] })).toBeVisible();
-  const announced = page.getByRole("status").filter({ hasText: /new messages? since this list was loaded/ });
-  if (await announced.isVisible()) await announced.getByRole("button", { name: "Show" }).click();
-  await expect(async () => {
-    if (await announced.isVisible()) await announced.getByRole("button", { name: "Show" }).click();
+  await expectInHistory(page, async () => {
     for (const id of [...ids, formId, held]) await expect(history.filter({ hasText: id })).toBeVisible({ timeout: 1_000 });
-  }).toPass();
+  });
   await snap(page, testInfo, "topic");
 
   // Back on the overview the counts moved.

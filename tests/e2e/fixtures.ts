@@ -99,6 +99,19 @@ export function cloudEvent(extra: Partial<StructuredCloudEvent> & { id: string }
   };
 }
 
+/**
+ * Retries `check` (give its expectations a short timeout) until it passes on a history list, pressing Show on the
+ * "N new — show" bar whenever it is there: rows recorded after the list loaded are announced, never inserted
+ * under the reader (components/topic/history-panel.tsx).
+ */
+export async function expectInHistory(page: Page, check: () => Promise<void>): Promise<void> {
+  const announced = page.getByRole("status").filter({ hasText: /new messages? since this list was loaded/ });
+  await expect(async () => {
+    if (await announced.isVisible()) await announced.getByRole("button", { name: "Show" }).click();
+    await check();
+  }).toPass();
+}
+
 /** Waits until the history has recorded a message (the recorder writes in batches, a moment after publish). */
 export async function waitForRecorded(api: Api, id: string): Promise<MessageDetail> {
   let found: MessageDetail | null = null;

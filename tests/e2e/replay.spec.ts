@@ -1,4 +1,4 @@
-import { cloudEvent, eventId, expect, signIn, snap, test, uniqueName, waitForRecorded } from "./fixtures";
+import { cloudEvent, eventId, expect, expectInHistory, signIn, snap, test, uniqueName, waitForRecorded } from "./fixtures";
 
 // Open a message → Replay (confirm dialog: target topic, id policy) → the copy appears in the topic's
 // history marked as a replay, and its inspector links back to the original.
@@ -63,11 +63,7 @@ test("replay a message and find the copy with replayof", async ({ page, api }, t
   await expect(page.getByRole("heading", { level: 1, name: topic })).toBeVisible();
   const copyRow = page.getByTestId("history-row").filter({ hasText: copyId });
   // The list shows what was recorded when it loaded; the copy is in it, or announced as new until shown.
-  await expect(async () => {
-    const announced = page.getByRole("status").filter({ hasText: /new messages? since this list was loaded/ });
-    if (await announced.isVisible()) await announced.getByRole("button", { name: "Show" }).click();
-    await expect(copyRow).toBeVisible({ timeout: 1_000 });
-  }).toPass();
+  await expectInHistory(page, () => expect(copyRow).toBeVisible({ timeout: 1_000 }));
   await expect(copyRow.getByRole("link", { name: /replay of/ })).toHaveAttribute("href", `/messages/${encodeURIComponent(original)}`);
   await snap(page, testInfo, "topic-with-replay");
 

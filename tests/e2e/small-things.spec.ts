@@ -1,4 +1,4 @@
-import { cloudEvent, eventId, expect, signIn, test, uniqueName } from "./fixtures";
+import { cloudEvent, eventId, expect, expectInHistory, signIn, test, uniqueName } from "./fixtures";
 
 // The small things that looked broken (issue #12), each checked where a user would see it.
 
@@ -60,17 +60,14 @@ test("a busy topic's live tail makes no prefetch requests", async ({ page, api }
   await expect(page.getByTestId("live-message")).toHaveCount(40);
   // The history (empty when the page opened, so it fills itself; later rows are announced and shown on demand)
   // links the same messages.
-  await expect(async () => {
-    const announced = page.getByRole("status").filter({ hasText: /new messages? since this list was loaded/ });
-    if (await announced.isVisible()) await announced.getByRole("button", { name: "Show" }).click();
-    await expect(page.getByRole("link", { name: events[39]!.id, exact: true })).toHaveCount(2, { timeout: 1_000 });
-  }).toPass();
+  await expectInHistory(page, () => expect(page.getByRole("link", { name: events[39]!.id, exact: true })).toHaveCount(2, { timeout: 1_000 }));
   expect(rsc, "RSC (prefetch) requests while 40 message links appeared").toEqual([]);
 });
 
 test("the publish form clears the last outcome when a new attempt fails", async ({ page }) => {
   await signIn(page);
   await page.goto("/topics/e2e-demo");
+  await page.getByRole("tab", { name: "Publish" }).click();
   const form = page.getByRole("form", { name: "Publish test event" });
   await form.getByRole("button", { name: "Publish" }).click();
   const results = form.getByRole("list", { name: "Publish results" });
