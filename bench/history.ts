@@ -102,15 +102,15 @@ async function preload(stream: string, subject: string, messages: Message[]): Pr
   }
 }
 
-/** Raw baseline: one COPY of the already built rows into copy_baseline (same columns and indexes). Rows/s. */
-async function rawCopy(pool: pg.Pool, messages: Message[]): Promise<number> {
+/** Raw baseline: one COPY of the already built rows into `table` (default copy_baseline: messages' columns and indexes). Rows/s. */
+async function rawCopy(pool: pg.Pool, messages: Message[], table = "copy_baseline"): Promise<number> {
   const now = new Date();
   const rows = messages.map((m, i) => messageRow(m, "bench", now, i + 1));
   const client = await pool.connect();
   try {
     const started = performance.now();
     await client.query("BEGIN");
-    await copyInto(client, "copy_baseline", rows);
+    await copyInto(client, table, rows);
     await client.query("COMMIT");
     return perSecond(rows.length, performance.now() - started);
   } finally {
@@ -119,14 +119,14 @@ async function rawCopy(pool: pg.Pool, messages: Message[]): Promise<number> {
 }
 
 /** The Recorder under test (BENCH_RECORDER settings) and a promise that resolves once `count` rows were recorded. */
-function benchRecorder(pool: pg.Pool, count: number, onRecorded: (summaries: MessageSummary[]) => void = () => {}) {
+function benchRecorder(pool: pg.Pool, count: number, onRecorded: (summaries: MessageSummary[]) => void = () => {}, name = `bench-${run}`) {
   let recorded = 0;
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
   const recorder = new Recorder({
     ...recorderSettings,
     pool,
-    subscriptionName: `bench-${run}`,
+    subscriptionName: name,
     onRecorded: (_t, summaries) => {
       onRecorded(summaries);
       recorded += summaries.length;
@@ -138,8 +138,8 @@ function benchRecorder(pool: pg.Pool, count: number, onRecorded: (summaries: Mes
 }
 
 /** The Recorder on a preloaded stream: rows/s from watch() to the last row committed. */
-async function recorderPipeline(pool: pg.Pool, stream: string, subject: string, count: number): Promise<number> {
-  const { recorder, done } = benchRecorder(pool, count);
+async function recorderPipeline(pool: pg.Pool, stream: string, subject: string, count: number, name?: string): Promise<number> {
+  const { recorder, done } = benchRecorder(pool, count, undefined, name);
   const started = performance.now();
   await recorder.watch(subject, jetstreamUrl(stream, subject));
   await done;
@@ -159,6 +159,7 @@ async function pipeline(pool: pg.Pool, nc: NatsConnection): Promise<void> {
   // Baselines before and after the recorder (the machine is shared: the mean of the two evens out drift).
   const consumes: number[] = [];
   const copies: number[] = [];
+  const plainCopies: number[] = [];
   const baselines = async (round: number) => {
     consumes.push(await rawDurableConsume(nc, stream, subject, messages.length, `raw-${run}-${round}`));
     log(`  raw consume + ack   ${Math.round(consumes.at(-1)!)} msgs/s`);
@@ -168,6 +169,18 @@ async function pipeline(pool: pg.Pool, nc: NatsConnection): Promise<void> {
     log(`  raw COPY            ${Math.round(copies.at(-1)!)} rows/s`);
     await pool.query("DROP TABLE copy_baseline");
     await pool.query("CHECKPOINT").catch(() => {});
+    // What searching costs ingest: the same COPY into the table as it was before the search migration (data_json a
+    // plain column nobody fills, the btree indexes of that schema, no GIN, no prefix/sequence indexes).
+    await pool.query("CREATE TABLE copy_plain (LIKE messages INCLUDING DEFAULTS INCLUDING CONSTRAINTS)");
+    await pool.query("ALTER TABLE copy_plain ADD PRIMARY KEY (id)");
+    for (const columns of ["ingest_seq", "topic, ingest_seq", "topic, type, ingest_seq", "topic, ordering_key, ingest_seq", "topic, received_at"]) {
+      await pool.query(`CREATE ${columns === "ingest_seq" ? "UNIQUE " : ""}INDEX ON copy_plain (${columns})`);
+    }
+    await pool.query("CHECKPOINT").catch(() => {});
+    plainCopies.push(await rawCopy(pool, messages, "copy_plain"));
+    log(`  raw COPY, no search ${Math.round(plainCopies.at(-1)!)} rows/s (the schema before data_json and its indexes)`);
+    await pool.query("DROP TABLE copy_plain");
+    await pool.query("CHECKPOINT").catch(() => {});
   };
   // Warm-up, not counted: the first read of a fresh stream comes from disk, every later one from the page cache.
   await rawDurableConsume(nc, stream, subject, messages.length, `raw-${run}-0`);
@@ -175,6 +188,11 @@ async function pipeline(pool: pg.Pool, nc: NatsConnection): Promise<void> {
   const recorder = await recorderPipeline(pool, stream, subject, messages.length);
   log(`  recorder pipeline   ${Math.round(recorder)} rows/s`);
   await baselines(2);
+  // The same recorder on the schema before the search migration (no data_json, no search indexes), same stream.
+  const plain = await plainSchema(pool);
+  const recorderPlain = await recorderPipeline(plain.pool, stream, subject, messages.length, `bench-${run}-plain`);
+  log(`  recorder, no search ${Math.round(recorderPlain)} rows/s (the schema before data_json and its indexes)`);
+  await plain.drop();
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const consume = mean(consumes);
   const copy = mean(copies);
@@ -182,7 +200,36 @@ async function pipeline(pool: pg.Pool, nc: NatsConnection): Promise<void> {
   figures.push(`ratio: recorder-pipeline-vs-raw ${(recorder / slower).toFixed(2)} (target 0.6; raw = ${consume <= copy ? "consume+ack" : "COPY"})`);
   figures.push(`ratio: recorder-pipeline-vs-raw-consume ${(recorder / consume).toFixed(2)} (informational)`);
   figures.push(`ratio: recorder-pipeline-vs-raw-copy ${(recorder / copy).toFixed(2)} (informational)`);
+  figures.push(`ratio: copy-with-search-vs-without ${(copy / mean(plainCopies)).toFixed(2)} (informational: what data_json and the search indexes cost ingest)`);
+  figures.push(`ratio: recorder-with-search-vs-without ${(recorder / recorderPlain).toFixed(2)} (informational: the same, end to end)`);
   await pool.query("TRUNCATE messages, topic_stats, topic_minutes");
+}
+
+/**
+ * `<schema>_plain`: the recorder's tables as they were before the search migration (messages without data_json,
+ * its btree indexes of then), sharing the ingest sequence; a pool whose search_path is that schema.
+ */
+async function plainSchema(pool: pg.Pool): Promise<{ pool: pg.Pool; drop(): Promise<void> }> {
+  const plain = `${schema}_plain`;
+  await pool.query(`CREATE SCHEMA "${plain}"`);
+  for (const table of ["topics", "subscriptions", "topic_stats", "topic_minutes"]) {
+    await pool.query(`CREATE TABLE "${plain}"."${table}" (LIKE "${schema}"."${table}" INCLUDING ALL)`);
+  }
+  await pool.query(`CREATE TABLE "${plain}".messages (LIKE "${schema}".messages INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+  await pool.query(`ALTER TABLE "${plain}".messages DROP COLUMN data_json, ADD PRIMARY KEY (id)`);
+  for (const columns of ["ingest_seq", "topic, ingest_seq", "topic, type, ingest_seq", "topic, ordering_key, ingest_seq", "topic, received_at"]) {
+    await pool.query(`CREATE ${columns === "ingest_seq" ? "UNIQUE " : ""}INDEX ON "${plain}".messages (${columns})`);
+  }
+  const u = new URL(url);
+  u.searchParams.set("schema", plain);
+  const plainPool = createPool(u.href, { max: 8 });
+  return {
+    pool: plainPool,
+    async drop() {
+      await plainPool.end();
+      await pool.query(`DROP SCHEMA "${plain}" CASCADE`);
+    },
+  };
 }
 
 function percentile(sorted: number[], p: number): number {

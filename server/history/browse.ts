@@ -8,13 +8,14 @@ import { filterSql } from "./filter-sql";
  *
  * - Conditions the btree indexes serve (topic, attribute = / prefix, id, seq, the time range) run as one
  *   ordered query: `ORDER BY ingest_seq DESC LIMIT n + 1`.
- * - With a `data.path = value` term, the GIN index is asked first for every candidate row of the window, at most
- *   GIN_CANDIDATES of them (bitmap scans only, so the planner cannot walk the btree instead): if there are no
- *   more than that, they are checked, sorted and the page is exact, however rare the value.
- * - Otherwise (a common value, or conditions the indexes cannot serve: numbers, `!=`, text, prefixes in data),
- *   at most SCAN_ROWS rows of the window are read in order and checked row by row. If that fills the page, done;
- *   else the page ends early: `searchedTo` says how far back it looked and `next` continues below it, so no
- *   request reads the whole table.
+ * - Conditions checked row by row (data fields, text, `!=`): at most SCAN_ROWS rows of the window are read in
+ *   order. If that fills the page (a common value), done.
+ * - Else, with a `data.path = value` term, the GIN index is asked for every candidate row of the window, at most
+ *   GIN_CANDIDATES of them (bitmap scans only, so the planner cannot walk the btree instead): if there are no more
+ *   than that, they are checked, sorted and the page is exact, however rare the value. It is not asked when the
+ *   scan already found GIN_SKIP_HITS or more (a value that frequent has more candidates than that).
+ * - Else the page ends early: `searchedTo` says how far back it looked and `next` continues below it, so no request
+ *   reads the whole table.
  * - Time bounds become bounds on ingest_seq (per topic through the (topic, received_at) index), so a range far in
  *   the past does not scan every newer row first. The received_at conditions are still applied exactly; a row
  *   whose commit lagged its receipt by more than TIME_SLACK_MS (replicas, an outage) may fall outside the window.
@@ -24,6 +25,8 @@ import { filterSql } from "./filter-sql";
 export const SCAN_ROWS = 1_000;
 /** Rows the GIN index may propose for one page; more means a common value, which the ordered scan serves. */
 export const GIN_CANDIDATES = 2_000;
+/** Matches in SCAN_ROWS rows (1%) above which the GIN index is not asked: the value is too common for its cap. */
+export const GIN_SKIP_HITS = 10;
 export const TIME_SLACK_MS = 5_000;
 
 export interface BrowseWindow {
@@ -133,11 +136,6 @@ export async function browseWindow(db: pg.Pool, w: BrowseWindow): Promise<Browse
     return finish(page, rows.length > limit ? BigInt(page.at(-1)!.ingest_seq) : null, null);
   }
 
-  if (plain.containment.length > 0) {
-    const exact = await fromGin(db, statement(), order, limit, w.ginCandidates ?? GIN_CANDIDATES);
-    if (exact) return finish(exact.rows, exact.next, null);
-  }
-
   // At most scanRows rows of the window, in order; the scanRows-th row comes back as a sentinel.
   const scanRows = w.scanRows ?? SCAN_ROWS;
   const scanLimit = plain.param(scanRows);
@@ -152,6 +150,11 @@ export async function browseWindow(db: pg.Pool, w: BrowseWindow): Promise<Browse
   if (hits.length > limit) return finish(hits.slice(0, limit), BigInt(hits[limit - 1]!.ingest_seq), null);
   const sentinel = scanned.rows.find((r) => Number(r.rn) === scanRows);
   if (!sentinel) return finish(hits, null, null);
+
+  if (plain.containment.length > 0 && hits.length < GIN_SKIP_HITS) {
+    const exact = await fromGin(db, statement(), order, limit, w.ginCandidates ?? GIN_CANDIDATES);
+    if (exact) return finish(exact.rows, exact.next, null);
+  }
   return finish(hits, BigInt(sentinel.ingest_seq), sentinel.received_at);
 }
 
