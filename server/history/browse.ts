@@ -9,11 +9,12 @@ import { filterSql } from "./filter-sql";
  * - Conditions the btree indexes serve (topic, attribute = / prefix, id, seq, the time range) run as one
  *   ordered query: `ORDER BY ingest_seq DESC LIMIT n + 1`.
  * - Conditions checked row by row (data fields, text, `!=`): at most SCAN_ROWS rows of the window are read in
- *   order. If that fills the page (a common value), done.
+ *   order (with a `data.path = value` term, first PROBE_ROWS of them). If that fills the page (a common value), done.
  * - Else, with a `data.path = value` term, the GIN index is asked for every candidate row of the window, at most
  *   GIN_CANDIDATES of them (bitmap scans only, so the planner cannot walk the btree instead): if there are no more
  *   than that, they are checked, sorted and the page is exact, however rare the value. It is not asked when the
- *   scan already found GIN_SKIP_HITS or more (a value that frequent has more candidates than that).
+ *   probe matched GIN_SKIP_RATE of its rows or more (a value that frequent has more candidates than that); then
+ *   the scan goes on to SCAN_ROWS.
  * - Else the page ends early: `searchedTo` says how far back it looked and `next` continues below it, so no request
  *   reads the whole table.
  * - Time bounds become bounds on ingest_seq (per topic through the (topic, received_at) index), so a range far in
@@ -25,8 +26,10 @@ import { filterSql } from "./filter-sql";
 export const SCAN_ROWS = 1_000;
 /** Rows the GIN index may propose for one page; more means a common value, which the ordered scan serves. */
 export const GIN_CANDIDATES = 2_000;
-/** Matches in SCAN_ROWS rows (1%) above which the GIN index is not asked: the value is too common for its cap. */
-export const GIN_SKIP_HITS = 10;
+/** The first rows read before the GIN index is asked (a common value fills the page from them). */
+export const PROBE_ROWS = 200;
+/** The share of the probe's rows matching above which the GIN index is not asked: too common for its cap. */
+export const GIN_SKIP_RATE = 0.01;
 export const TIME_SLACK_MS = 5_000;
 
 export interface BrowseWindow {
@@ -136,26 +139,49 @@ export async function browseWindow(db: pg.Pool, w: BrowseWindow): Promise<Browse
     return finish(page, rows.length > limit ? BigInt(page.at(-1)!.ingest_seq) : null, null);
   }
 
-  // At most scanRows rows of the window, in order; the scanRows-th row comes back as a sentinel.
   const scanRows = w.scanRows ?? SCAN_ROWS;
-  const scanLimit = plain.param(scanRows);
-  const scanned = await db.query<BrowseRow & { hit: boolean; rn: string }>(
-    `SELECT * FROM (
-       SELECT ${COLUMNS}, (${plain.check.join(" AND ")}) AS hit, row_number() OVER (ORDER BY ingest_seq ${order}) AS rn
-         FROM messages${where(plain.seek)} ORDER BY ingest_seq ${order} LIMIT ${scanLimit}
-     ) w WHERE hit OR rn = ${scanLimit} LIMIT ${plain.param(limit + 2)}`,
-    plain.params,
-  );
-  const hits = scanned.rows.filter((r) => r.hit).map(stripScan);
-  if (hits.length > limit) return finish(hits.slice(0, limit), BigInt(hits[limit - 1]!.ingest_seq), null);
-  const sentinel = scanned.rows.find((r) => Number(r.rn) === scanRows);
-  if (!sentinel) return finish(hits, null, null);
+  const probeRows = plain.containment.length > 0 ? Math.min(PROBE_ROWS, scanRows) : scanRows;
+  const probe = await scanInOrder(db, plain, order, probeRows, limit);
+  if (probe.hits.length > limit) return finish(probe.hits.slice(0, limit), BigInt(probe.hits[limit - 1]!.ingest_seq), null);
+  if (!probe.last) return finish(probe.hits, null, null);
 
-  if (plain.containment.length > 0 && hits.length < GIN_SKIP_HITS) {
+  if (plain.containment.length > 0 && probe.hits.length < Math.max(1, probeRows * GIN_SKIP_RATE)) {
     const exact = await fromGin(db, statement(), order, limit, w.ginCandidates ?? GIN_CANDIDATES);
     if (exact) return finish(exact.rows, exact.next, null);
   }
-  return finish(hits, BigInt(sentinel.ingest_seq), sentinel.received_at);
+  let { hits, last } = probe;
+  if (probeRows < scanRows) {
+    const rest = await scanInOrder(db, statement(BigInt(last.ingest_seq)), order, scanRows - probeRows, limit - hits.length);
+    hits = [...hits, ...rest.hits];
+    if (hits.length > limit) return finish(hits.slice(0, limit), BigInt(hits[limit - 1]!.ingest_seq), null);
+    if (!rest.last) return finish(hits, null, null);
+    last = rest.last;
+  }
+  return finish(hits, BigInt(last.ingest_seq), last.received_at);
+}
+
+/**
+ * At most `rows` rows of the window in order, checked: the matching ones (at most `limit` + 1) and, when all
+ * `rows` were read, the last of them (where the next read starts); `last` undefined when the window ended first.
+ */
+async function scanInOrder(
+  db: pg.Pool,
+  q: { params: unknown[]; param: (v: unknown) => string; seek: string[]; check: string[] },
+  order: "ASC" | "DESC",
+  rows: number,
+  limit: number,
+): Promise<{ hits: BrowseRow[]; last: BrowseRow | undefined }> {
+  const scanLimit = q.param(rows);
+  const where = q.seek.length > 0 ? ` WHERE ${q.seek.join(" AND ")}` : "";
+  const scanned = await db.query<BrowseRow & { hit: boolean; rn: string }>(
+    `SELECT * FROM (
+       SELECT ${COLUMNS}, (${q.check.join(" AND ")}) AS hit, row_number() OVER (ORDER BY ingest_seq ${order}) AS rn
+         FROM messages${where} ORDER BY ingest_seq ${order} LIMIT ${scanLimit}
+     ) w WHERE hit OR rn = ${scanLimit} LIMIT ${q.param(limit + 2)}`,
+    q.params,
+  );
+  const last = scanned.rows.find((r) => Number(r.rn) === rows);
+  return { hits: scanned.rows.filter((r) => r.hit).map(stripScan), last: last && stripScan(last) };
 }
 
 /**

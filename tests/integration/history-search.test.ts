@@ -215,6 +215,25 @@ describe("bounded pages", () => {
     expect(first.rows.map((r) => r.id)).toEqual(expected.slice(0, 3));
   });
 
+  it("with a data.path = value term, probes, asks the GIN index, then scans on; pages stay bounded and complete", async () => {
+    await seed();
+    for (const text of ['data.customer = "c-5" data.paid = true', "data.paid = true", 'data.customer = "c-7"']) {
+      const filter = filterOf(text);
+      const expected = newestFirst(rows.filter((r) => filterPredicate(filter)(candidate(r))));
+      const seen: string[] = [];
+      let before: bigint | undefined;
+      for (let pages = 0; ; pages++) {
+        expect(pages, text).toBeLessThan(100);
+        // A GIN cap of 1 candidate: every page past the probe is scanned (300 rows at most).
+        const page = await browseWindow(database.pool, { filter, limit: 4, before, scanRows: 300, ginCandidates: 1 });
+        seen.push(...page.rows.map((r) => r.id));
+        if (page.next === null) break;
+        before = page.next;
+      }
+      expect(seen, text).toEqual(expected);
+    }
+  });
+
   it("serves prefixes from the text_pattern_ops indexes and data.path = value from the GIN index", async () => {
     await seed();
     const plan = async (where: string, params: unknown[]) => {
