@@ -6,7 +6,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type 
 import type { MessageSummary } from "../api/types";
 import { Badge } from "../ui/badge";
 import { cx } from "../ui/cx";
-import { formatDateTime } from "../ui/format";
+import { formatClock, formatDateTime } from "../ui/format";
 import { AdminOnly } from "../layout/admin-only";
 import { HistoryRowDetail } from "./history-row-detail";
 import { ReplayButton } from "./replay-button";
@@ -48,9 +48,11 @@ export function HistoryTable({
   const [scrollMargin, setScrollMargin] = useState(0);
   const [active, setActive] = useState(0);
   const focusPending = useRef(false);
+  // On a phone: received, type, data and the action; the id, topic and key appear from md up (and in the open row).
   const columns = showTopic
-    ? "grid-cols-[9.5rem_minmax(7rem,1fr)_minmax(6rem,0.8fr)_minmax(7rem,1fr)_minmax(4rem,0.6fr)_minmax(10rem,2fr)_4.5rem]"
-    : "grid-cols-[9.5rem_minmax(7rem,1fr)_minmax(7rem,1fr)_minmax(4rem,0.6fr)_minmax(10rem,2.2fr)_4.5rem]";
+    ? "grid-cols-[5.5rem_minmax(0,1fr)_minmax(0,1fr)_auto] md:grid-cols-[9.5rem_minmax(7rem,1fr)_minmax(6rem,0.8fr)_minmax(7rem,1fr)_minmax(4rem,0.6fr)_minmax(10rem,2fr)_4.5rem]"
+    : "grid-cols-[5.5rem_minmax(0,1fr)_minmax(0,1fr)_auto] md:grid-cols-[9.5rem_minmax(7rem,1fr)_minmax(7rem,1fr)_minmax(4rem,0.6fr)_minmax(10rem,2.2fr)_4.5rem]";
+  const wide = "hidden md:block";
   const count = hasMore ? rows.length + 1 : rows.length;
   const virtualizer = useWindowVirtualizer({
     count,
@@ -141,10 +143,18 @@ export function HistoryTable({
       <div role="rowgroup" className="sticky top-0 z-10 border-b border-line bg-subtle">
         <div role="row" className={`grid ${columns} gap-3 px-3 py-2 text-xs font-medium text-muted`}>
           <span role="columnheader">Received</span>
-          <span role="columnheader">Id</span>
-          {showTopic && <span role="columnheader">Topic</span>}
+          <span role="columnheader" className={wide}>
+            Id
+          </span>
+          {showTopic && (
+            <span role="columnheader" className={wide}>
+              Topic
+            </span>
+          )}
           <span role="columnheader">Type</span>
-          <span role="columnheader">Key</span>
+          <span role="columnheader" className={wide}>
+            Key
+          </span>
           <span role="columnheader">Data</span>
           <span role="columnheader">
             <span className="sr-only">Actions</span>
@@ -182,9 +192,12 @@ export function HistoryTable({
                     )}
                   >
                     <span role="cell" className="text-xs text-muted tabular-nums">
-                      <time dateTime={m.receivedAt}>{formatDateTime(m.receivedAt)}</time>
+                      <time dateTime={m.receivedAt} title={formatDateTime(m.receivedAt)}>
+                        <span className="md:hidden">{formatClock(m.receivedAt)}</span>
+                        <span className="hidden md:inline">{formatDateTime(m.receivedAt)}</span>
+                      </time>
                     </span>
-                    <span role="cell" className="flex min-w-0 items-center gap-1.5">
+                    <span role="cell" className="hidden min-w-0 items-center gap-1.5 md:flex">
                       <Link href={messageHref(m.id)} tabIndex={-1} title={m.id} className="truncate font-mono text-xs text-accent hover:underline">
                         {m.id}
                       </Link>
@@ -195,14 +208,14 @@ export function HistoryTable({
                       )}
                     </span>
                     {showTopic && (
-                      <span role="cell" className="truncate text-xs" title={m.topic}>
+                      <span role="cell" className="hidden truncate text-xs md:block" title={m.topic}>
                         {m.topic}
                       </span>
                     )}
                     <span role="cell" className="truncate" title={m.type}>
                       {m.type}
                     </span>
-                    <span role="cell" className="truncate">
+                    <span role="cell" className="hidden truncate md:block">
                       {m.orderingKey ? <Badge>{m.orderingKey}</Badge> : <span className="text-muted">—</span>}
                     </span>
                     <span role="cell" className="truncate font-mono text-xs text-muted" title={m.preview ?? undefined}>
