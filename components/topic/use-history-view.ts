@@ -1,9 +1,17 @@
 "use client";
 
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import type { MessageFilter } from "../api/types";
 import { parseView, viewQuery, writeView, type HistoryView } from "./history-view-state";
+
+/**
+ * The URL the last change asked for, until the router shows it: two changes in quick succession (Enter in the
+ * filter, then a range preset) must build on each other, not on the address the router has not updated yet.
+ */
+let pending: { path: string; search: string; at: number } | null = null;
+/** A change the router has not shown after this long is not built on any more (Back, a failed navigation). */
+const PENDING_MS = 1_000;
 
 /**
  * The history view of the current URL (history-view-state.ts) and how to change it. What changes the rows (filter,
@@ -15,6 +23,9 @@ export function useHistoryView(topic: string | undefined) {
   const pathname = usePathname();
   const params = useSearchParams();
   const search = params.toString();
+  useEffect(() => {
+    if (pending && pending.path === pathname && pending.search === (search ? `?${search}` : "")) pending = null;
+  }, [pathname, search]);
   const view = useMemo(() => parseView(new URLSearchParams(search)), [search]);
   // "Now" of the view: preset ranges count back from the moment the rows were asked for, so the list does
   // not move under the reader; `refresh` (the "N new — show" bar) takes a new now.
@@ -26,7 +37,10 @@ export function useHistoryView(topic: string | undefined) {
 
   const update = useCallback(
     (change: Partial<HistoryView>, how: "push" | "replace") => {
-      const next = writeView({ ...parseView(new URLSearchParams(window.location.search)), ...change });
+      const fresh = pending && pending.path === pathname && performance.now() - pending.at < PENDING_MS;
+      const base = fresh ? pending!.search : window.location.search;
+      const next = writeView({ ...parseView(new URLSearchParams(base)), ...change });
+      pending = { path: pathname, search: next, at: performance.now() };
       if (how === "push") router.push(`${pathname}${next}`, { scroll: false });
       else router.replace(`${pathname}${next}`, { scroll: false });
     },
