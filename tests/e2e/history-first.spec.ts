@@ -114,15 +114,21 @@ test("a shared URL reopens the same filtered view and selected message, and Back
   await signIn(page);
   await page.goto(`/topics/${encodeURIComponent(topic)}`);
   const filter = page.getByLabel("Filter", { exact: true });
+  const loaded = page.getByText(/messages? loaded/);
   await filter.fill("data.total >= 100");
   await filter.press("Enter");
-  await page.getByRole("group", { name: "Time range" }).getByRole("button", { name: "1 h" }).click();
-  const rows = page.getByTestId("history-row");
-  const loaded = page.getByText(/messages? loaded/);
   await expect(loaded).toHaveText("27 messages loaded; that is all.");
-  // The target is the oldest of the 27 (the list renders the rows in view): to the end of the page.
-  await page.evaluate(() => window.scrollTo({ top: document.body.scrollHeight }));
-  await rows.filter({ hasText: target }).click();
+  await page.getByRole("group", { name: "Time range" }).getByRole("button", { name: "1 h" }).click();
+  await expect(page).toHaveURL(/range=1h/);
+  await expect(loaded).toHaveText("27 messages loaded; that is all.");
+  // The target is the oldest of the 27 and the list renders the rows in view: to the end of the page.
+  const rows = page.getByTestId("history-row");
+  const targetRow = rows.filter({ hasText: target });
+  await expect(async () => {
+    await page.evaluate(() => window.scrollTo({ top: document.body.scrollHeight }));
+    await expect(targetRow).toBeVisible({ timeout: 1_000 });
+  }).toPass();
+  await targetRow.click();
   await expect(page.getByTestId("history-row-detail")).toContainText("c-42");
   await expect(page).toHaveURL(/[?&]msg=/);
   const url = page.url();
