@@ -1,4 +1,5 @@
-import { filterPredicate, parseFilter, type FilterCandidate } from "@/server/contract/filter";
+import { parseFilter } from "@/server/contract/filter";
+import { filterPredicate, type FilterCandidate } from "@/server/contract/filter-match";
 import type { LiveMessage } from "../api/types";
 
 /**

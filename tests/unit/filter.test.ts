@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { filterPredicate, parseFilter, resolvePath, type FilterCandidate, type FilterTerm } from "@/server/contract/filter";
+import { parseFilter, type FilterTerm } from "@/server/contract/filter";
+import { filterPredicate, resolvePath, type FilterCandidate } from "@/server/contract/filter-match";
 import { FilterAst, filterInput } from "@/server/contract/filter-schema";
 
 function terms(text: string): FilterTerm[] {
