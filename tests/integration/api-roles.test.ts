@@ -35,6 +35,7 @@ const READS = [
   "GET /api/messages/{id}",
   "GET /api/ordering",
   "GET /api/ordering/{stallId}/messages",
+  "GET /api/topics/{topic}/series",
   "GET /api/subscriptions",
   "GET /api/live",
   "GET /api/demo",

@@ -120,7 +120,8 @@ export function dashboardOnBus(options: {
         expect([...sequences].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(sequences);
       }
       const next = await app.api(`/api/topics/${orders}/events`, send([{ id: `${orders}-4`, orderingkey: "customer-1" }]));
-      expect((await next.json()).results[0].status).toBe("published");
+      const outcome = (await next.json()).results[0];
+      expect(outcome.status, JSON.stringify(outcome)).toBe("published");
     });
   });
 }
