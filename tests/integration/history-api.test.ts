@@ -333,6 +333,10 @@ describe("history through the API on JetStream", () => {
     const metrics = await (await app.api("/api/metrics")).text();
     const escaped = new RegExp(`whisper_recorder_escaped_total\\{topic="${topic}"\\} (\\d+)`).exec(metrics);
     expect(Number(escaped?.[1])).toBe(counts.rawEscaped);
+    // The built app decodes in the recorder's worker thread (bundled by Next): batches were prepared there, none failed.
+    const inWorker = new RegExp(`whisper_recorder_prepared_in_worker_total\\{topic="${topic}"\\} (\\d+)`).exec(metrics);
+    expect(Number(inWorker?.[1])).toBeGreaterThan(0);
+    expect(app.output()).not.toMatch(/worker thread/);
 
     console.log(`fuzz (seed ${SEED}): ${JSON.stringify(counts)}`);
     expect(counts.apiAccepted + counts.apiRefused).toBe(200);
