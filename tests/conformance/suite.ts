@@ -210,22 +210,26 @@ export function runConformance(harness: ConformanceHarness): void {
         createMessage({ data: new Uint8Array([0, 1, 2, 255]) }),
         createMessage({}),
       ];
-      for (const m of sent) await topic.publish(m);
       const got = new Map<string, { clone: Message; attempt: number }>();
       const timer = setTimeout(() => void sub.close(), 20_000);
-      for await (const batch of sub.encodedBatches()) {
-        for (const d of batch) {
-          const here = decodeEncoded(d.encoded);
-          const clone = decodeEncoded(structuredClone(d.encoded));
-          expect(clone.toJSON()).toEqual(here.toJSON());
-          got.set(clone.id, { clone, attempt: d.deliveryAttempt });
-          d.ack();
-          d.ack();
-          d.nack();
-          expect(d.settlement).toBe("acked");
+      // Receiving first: a driver may confirm a publish only once its subscriber settled it (HTTP respond=settled).
+      const receiving = (async () => {
+        for await (const batch of sub.encodedBatches()) {
+          for (const d of batch) {
+            const here = decodeEncoded(d.encoded);
+            const clone = decodeEncoded(structuredClone(d.encoded));
+            expect(clone.toJSON()).toEqual(here.toJSON());
+            got.set(clone.id, { clone, attempt: d.deliveryAttempt });
+            d.ack();
+            d.ack();
+            d.nack();
+            expect(d.settlement).toBe("acked");
+          }
+          if (got.size >= sent.length) break;
         }
-        if (got.size >= sent.length) break;
-      }
+      })();
+      for (const m of sent) await topic.publish(m);
+      await receiving;
       clearTimeout(timer);
       for (const m of sent) {
         const { clone, attempt } = got.get(m.id)!;
