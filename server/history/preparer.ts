@@ -10,8 +10,8 @@ type Pending = { resolve(prepared: Prepared): void; topic: string; items: readon
  * Prepares batches (prepare.ts) in a worker thread, so that decoding and COPY text use the second core while
  * this thread receives, writes and acks.
  *
- * Contract: prepare() never rejects; batches are prepared in this thread until the worker (started by the first
- * prepare()) has loaded; if the worker cannot start, fails a request or exits, that batch (and
+ * Contract: prepare() never rejects; batches smaller than `minWorkerBatch` are prepared in this thread, and so
+ * are all until the worker (started by warmUp() or the first prepare()) has loaded; if the worker cannot start, fails a request or exits, that batch (and
  * every request still pending on it) is prepared in this thread instead, the failure is reported once per
  * worker, and batches are prepared here for workerRestartDelayMs before a new worker is started. close() ends the worker. With `threads: false` every
  * batch is prepared in this thread.
@@ -28,13 +28,18 @@ export class Preparer {
   /** After a worker failed, batches are prepared here until then (a worker that cannot start is not retried per batch). */
   #restartAt = 0;
 
-  constructor({ threads, report }: { threads: boolean; report: (error: unknown) => void }) {
+  readonly #minWorkerBatch: number;
+
+  /** `minWorkerBatch`: smaller batches are prepared in this thread (light traffic: the round trip would only add latency). */
+  constructor({ threads, report, minWorkerBatch = 0 }: { threads: boolean; report: (error: unknown) => void; minWorkerBatch?: number }) {
     this.#threads = threads;
     this.#report = report;
+    this.#minWorkerBatch = minWorkerBatch;
   }
 
   prepare(topic: string, items: readonly PrepareItem[]): Promise<Prepared> {
-    const worker = this.#threads && !this.#closed && Date.now() >= this.#restartAt ? this.#start() : undefined;
+    const wanted = this.#threads && !this.#closed && items.length >= this.#minWorkerBatch && Date.now() >= this.#restartAt;
+    const worker = wanted ? this.#start() : undefined;
     // Until the worker has loaded (it compiles the recorder's modules) batches are prepared here, not queued.
     if (!worker || !this.#ready) return Promise.resolve(prepareBatch(topic, items));
     const id = this.#nextId++;

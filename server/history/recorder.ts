@@ -59,6 +59,8 @@ export interface RecorderOptions {
    * receiving, writing and acking; false: everything in this thread.
    */
   threads?: boolean;
+  /** Batches with fewer rows are prepared in this thread (default: half of batchSize; see defaults.ts). */
+  workerMinBatch?: number;
   /** Enforce retention in the background (retention.ts) with these settings; none when absent. */
   retention?: RetentionSettings;
 }
@@ -126,7 +128,11 @@ export class Recorder {
       retry,
       ...(options.sequenceOf ? { sequenceOf: options.sequenceOf } : {}),
     };
-    this.#preparer = new Preparer({ threads: options.threads ?? d.threads, report: (e) => this.#report(e, "*", "worker thread (batches prepared in this thread meanwhile)") });
+    this.#preparer = new Preparer({
+      threads: options.threads ?? d.threads,
+      minWorkerBatch: options.workerMinBatch ?? Math.ceil(batchSize * d.workerMinBatchShare),
+      report: (e) => this.#report(e, "*", "worker thread (batches prepared in this thread meanwhile)"),
+    });
     this.#writer = new BatchWriter({
       pool: options.pool,
       method: options.method ?? d.method,
