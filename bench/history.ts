@@ -17,7 +17,7 @@
  *    0.1%, checked row by row, the rare one ending pages at the scan bound; text; across all topics)
  *    (target p95 < 20 ms).
  *
- * BENCH_PHASES=pipeline,lag,browse picks phases. Uses a dedicated schema (bench_history_<random>) in
+ * BENCH_PHASES=pipeline,lag,browse picks phases. Uses a dedicated schema (BENCH_SCHEMA_PREFIX, default bench_history, + _<random>) in
  * BENCH_DATABASE_URL / DATABASE_URL / the local `test` database, created with the project's migrations and dropped
  * at the end, and streams named BENCH_HIST_* on BENCH_NATS (127.0.0.1:4222), deleted at the end.
  * Ends with one line per figure:   ratio: <name> <value> (target <t>)      ms: <name> <value> (target <t>)
@@ -47,7 +47,7 @@ const NATS = process.env.BENCH_NATS ?? "127.0.0.1:4222";
 const ROOT = path.resolve(import.meta.dirname, "..");
 const base = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL?.replace(/[?&]schema=[^&]*/, "") ?? "postgresql://postgres@127.0.0.1:5432/test";
 const run = randomBytes(4).toString("hex");
-const schema = `bench_history_${run}`;
+const schema = `${process.env.BENCH_SCHEMA_PREFIX ?? "bench_history"}_${run}`;
 const url = (() => {
   const u = new URL(base);
   u.searchParams.set("schema", schema);

@@ -3,7 +3,7 @@ import { copyText, type MessageRow } from "./rows";
 import type { CommitTurn } from "./commit-turn";
 import { TurnLostError, WriteAbortedError } from "./errors";
 import { pause, retryDelay, type RetryTiming } from "./retry";
-import { insertBatch, insertEach, isDataError, type InsertMethod } from "./writer";
+import { insertBatch, insertEach, insertPrepared, isDataError, type InsertMethod, type PreparedRows } from "./writer";
 
 export interface BatchWriterOptions {
   pool: pg.Pool;
@@ -15,9 +15,12 @@ export interface BatchWriterOptions {
   retry: RetryTiming;
 }
 
-/** What a committed batch did: rows that were new, and rows Postgres refuses for their content. */
+/**
+ * What a committed batch did: rows that were new ("all": every row of a prepared batch, none of them built), and
+ * rows Postgres refuses for their content.
+ */
 export interface WriteOutcome {
-  inserted: MessageRow[];
+  inserted: MessageRow[] | "all";
   rejected: Array<{ row: MessageRow; error: unknown }>;
 }
 
@@ -47,13 +50,16 @@ export class BatchWriter {
   }
 
   async write(
-    rows: MessageRow[],
+    batch: MessageRow[] | PreparedRows,
     signal: AbortSignal,
     onFailedAttempt: (error: unknown) => void,
     turn?: CommitTurn,
   ): Promise<WriteOutcome | undefined> {
     const { pool, method, statementTimeoutMs, retry } = this.#options;
-    const text = method === "unnest" ? undefined : copyText(rows);
+    const prepared = Array.isArray(batch) ? undefined : (batch as PreparedRows);
+    let built: MessageRow[] | undefined = prepared ? undefined : (batch as MessageRow[]);
+    const rows = () => (built ??= prepared!.rows());
+    const text = method === "unnest" ? undefined : prepared ? prepared.text : copyText(rows());
     const options = { statementTimeoutMs, text, turn, signal };
     if (!(await this.#slots.acquire(signal))) {
       turn?.abandon();
@@ -67,10 +73,11 @@ export class BatchWriter {
           if (client === undefined) break;
           let outcome: WriteOutcome;
           try {
-            outcome = { inserted: await insertBatch(client, rows, method, options), rejected: [] };
+            const inserted = prepared ? await insertPrepared(client, prepared, method, options) : await insertBatch(client, rows(), method, options);
+            outcome = { inserted, rejected: [] };
           } catch (error) {
             if (!isDataError(error)) throw error;
-            outcome = await insertEach(client, rows, options);
+            outcome = await insertEach(client, rows(), options);
           }
           client.release();
           return outcome;

@@ -1,7 +1,8 @@
 import type pg from "pg";
-import type { ReceivedMessage } from "@whisper/core";
+import type { Message } from "@whisper/core";
 import type { MessageSummary } from "@/server/services/types";
 import { BatchWriter } from "./batch-writer";
+import { Preparer } from "./preparer";
 import { historyDefaults } from "./defaults";
 import { Retention, type RetentionReport, type RetentionSettings } from "./retention";
 import { TopicWatch, type RecorderTopicStats, type WatchSettings } from "./topic-watch";
@@ -48,8 +49,18 @@ export interface RecorderOptions {
   giveBackDelayMs?: number;
   /** Ack deadline passed to the subscription (driver default when unset). */
   ackDeadlineMs?: number;
-  /** The broker sequence of a delivery; the default is the core's `message.sequence` (JetStream's stream sequence). */
-  sequenceOf?(message: ReceivedMessage): bigint | number | null | undefined;
+  /**
+   * The broker sequence of a delivery; the default is the core's (JetStream's stream sequence). A function given
+   * here makes every delivery decoded on the recorder's thread as well.
+   */
+  sequenceOf?(message: Message): bigint | number | null | undefined;
+  /**
+   * Decode deliveries and build their COPY text in a worker thread (preparer.ts), the recorder's thread only
+   * receiving, writing and acking; false: everything in this thread.
+   */
+  threads?: boolean;
+  /** Batches with fewer rows are prepared in this thread (default: half of batchSize; see defaults.ts). */
+  workerMinBatch?: number;
   /** Enforce retention in the background (retention.ts) with these settings; none when absent. */
   retention?: RetentionSettings;
 }
@@ -89,6 +100,7 @@ export class Recorder {
   readonly #options: RecorderOptions;
   readonly #settings: WatchSettings;
   readonly #writer: BatchWriter;
+  readonly #preparer: Preparer;
   readonly #watches = new Map<string, TopicWatch>();
   readonly #retention: Retention | undefined;
   #closed = false;
@@ -114,8 +126,13 @@ export class Recorder {
       giveBackDelayMs: options.giveBackDelayMs ?? d.giveBackDelayMs,
       ackDeadlineMs: options.ackDeadlineMs,
       retry,
-      sequenceOf: options.sequenceOf ?? defaultSequenceOf,
+      ...(options.sequenceOf ? { sequenceOf: options.sequenceOf } : {}),
     };
+    this.#preparer = new Preparer({
+      threads: options.threads ?? d.threads,
+      minWorkerBatch: options.workerMinBatch ?? Math.ceil(batchSize * d.workerMinBatchShare),
+      report: (e) => this.#report(e, "*", "worker thread (batches prepared in this thread meanwhile)"),
+    });
     this.#writer = new BatchWriter({
       pool: options.pool,
       method: options.method ?? d.method,
@@ -143,6 +160,7 @@ export class Recorder {
     const watch = new TopicWatch(topicName, topicUrl, {
       settings: { ...this.#settings, subscriptionName: recorderSubscriptionName(this.#settings.subscriptionName, topicName) },
       writer: this.#writer,
+      preparer: this.#preparer,
       report: (error, what) => this.#report(error, topicName, what),
       onCommitted: (summaries) => {
         this.#options.onRecorded?.(topicName, summaries);
@@ -150,6 +168,7 @@ export class Recorder {
       },
     });
     this.#watches.set(topicName, watch);
+    this.#preparer.warmUp();
     try {
       await watch.start();
     } catch (error) {
@@ -171,6 +190,7 @@ export class Recorder {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#watches.keys()].map((t) => this.unwatch(t)));
+    await this.#preparer.close();
     await this.#retention?.stop();
   }
 
@@ -214,9 +234,4 @@ export class Recorder {
     this.#lastPrune = now;
     pruneMinutes(this.#options.pool).catch((e) => this.#report(e, "*", "prune topic_minutes"));
   }
-}
-
-/** The broker's sequence of a delivery, where the driver gives one (JetStream's stream sequence). */
-function defaultSequenceOf(message: ReceivedMessage): bigint | number | null {
-  return message.sequence ?? null;
 }

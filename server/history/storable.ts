@@ -81,7 +81,6 @@ export function valueProblems(field: string, value: string): StorableProblemCode
  * one regex test per value and no allocation.
  */
 export function isStorable(message: Message): boolean {
-  const keyed = (value: string) => value.length * 3 <= storableLimits.maxKeyBytes || Buffer.byteLength(value, "utf8") <= storableLimits.maxKeyBytes;
   if (SUSPECT.test(message.id) || !keyed(message.id) || SUSPECT.test(message.type) || !keyed(message.type)) return false;
   if (SUSPECT.test(message.source) || SUSPECT.test(message.time)) return false;
   for (const value of [message.subject, message.datacontenttype, message.dataschema]) if (value !== undefined && SUSPECT.test(value)) return false;
@@ -92,6 +91,11 @@ export function isStorable(message: Message): boolean {
   }
   const body = message.body;
   return !(typeof body === "string" && SUSPECT.test(body) && UNPAIRED.test(body));
+}
+
+/** True when an indexed attribute's value fits maxKeyBytes of UTF-8 (counted only when it could exceed it). */
+function keyed(value: string): boolean {
+  return value.length * 3 <= storableLimits.maxKeyBytes || Buffer.byteLength(value, "utf8") <= storableLimits.maxKeyBytes;
 }
 
 /** Every reason `message` cannot be stored verbatim; empty when it can. */

@@ -1,9 +1,12 @@
-import { openSubscription, type ReceivedMessage, type Subscription } from "@whisper/core";
+import { decodeEncoded, encodedSize, openSubscription, type EncodedDelivery, type Message, type Subscription } from "@whisper/core";
 import type { MessageSummary } from "@/server/services/types";
 import type { BatchWriter, WriteOutcome } from "./batch-writer";
 import { CommitTurn } from "./commit-turn";
+import type { Prepared, PrepareItem } from "./prepare";
+import { rowsOf } from "./prepare";
+import type { Preparer } from "./preparer";
 import { pause, retryDelay, type RetryTiming } from "./retry";
-import { messageRow, summaryOf, type MessageRow } from "./rows";
+import { summaryOf } from "./rows";
 
 /** How one topic is recorded (the Recorder's options, resolved). */
 export interface WatchSettings {
@@ -17,13 +20,16 @@ export interface WatchSettings {
   giveBackDelayMs: number;
   ackDeadlineMs?: number;
   retry: RetryTiming;
-  sequenceOf(message: ReceivedMessage): bigint | number | null | undefined;
+  /** The broker sequence of a delivery when not the core's (decodes every delivery on the receiving thread). */
+  sequenceOf?(message: Message): bigint | number | null | undefined;
 }
 
 /** What a watch needs from its recorder. */
 export interface WatchContext {
   settings: WatchSettings;
   writer: BatchWriter;
+  /** Decodes deliveries and builds their COPY text (in a worker thread where it can). */
+  preparer: Preparer;
   report(error: unknown, what: string): void;
   /** After each commit, with the rows that were new (redelivered duplicates left out), in order. */
   onCommitted(summaries: MessageSummary[]): void;
@@ -46,12 +52,14 @@ export interface RecorderTopicStats {
   nacked: number;
   /** Deliveries held now: waiting for a write or for their insert to commit. */
   held: number;
-  /** Data bytes of the held deliveries. */
+  /** Bytes of the held deliveries as received (data, and headers where the protocol has them). */
   heldBytes: number;
   /** Inserts of this topic running now. */
   writesInFlight: number;
   /** Failed insert attempts that were retried. */
   retries: number;
+  /** Batches decoded and turned into COPY text by the worker thread (the others by the recorder's own). */
+  preparedInWorker: number;
   /** When the oldest held delivery arrived (null when nothing is held). */
   oldestHeldAt: string | null;
   /** What is failing right now ("insert: …", "subscription: …"); null when the last attempt of each succeeded. */
@@ -80,6 +88,7 @@ export function emptyStats(topic: string, url: string, startedAt = new Date()): 
     heldBytes: 0,
     writesInFlight: 0,
     retries: 0,
+    preparedInWorker: 0,
     oldestHeldAt: null,
     failing: null,
     lastError: null,
@@ -90,7 +99,7 @@ export function emptyStats(topic: string, url: string, startedAt = new Date()): 
   };
 }
 
-type Held = { message: ReceivedMessage; row: MessageRow; arrivedAt: number; sequence: number | bigint | null };
+type Held = { delivery: EncodedDelivery; arrivedAt: number; sequence: number | bigint | null; size: number };
 type Failure = { what: "insert" | "subscription"; message: string };
 
 /**
@@ -125,7 +134,6 @@ export class TopicWatch {
   /** The commit turn of the last batch cut: the next batch commits after it. */
   #lastTurn: CommitTurn | undefined;
   #lastReceivedAt = 0;
-  #receivedAt = new Date(0);
   #failure: Failure | null = null;
   readonly #stats: RecorderTopicStats;
 
@@ -173,16 +181,19 @@ export class TopicWatch {
       const subscription = this.#subscription;
       try {
         if (!subscription) throw new Error("not subscribed");
-        for await (const message of subscription) {
-          if (this.#stopping) {
-            message.nack(s.giveBackDelayMs);
-            this.#stats.nacked++;
-            continue;
-          }
-          this.#add(message);
-          failures = 0;
-          while (this.#stats.heldBytes >= s.maxHeldBytes && !this.#stopping) {
-            await new Promise<void>((resolve) => (this.#wakeIntake = resolve));
+        // Undecoded: the deliveries are decoded where their batch is prepared (preparer.ts), not here.
+        for await (const batch of subscription.encodedBatches()) {
+          for (const delivery of batch) {
+            if (this.#stopping) {
+              delivery.nack(s.giveBackDelayMs);
+              this.#stats.nacked++;
+              continue;
+            }
+            this.#add(delivery);
+            failures = 0;
+            while (this.#stats.heldBytes >= s.maxHeldBytes && !this.#stopping) {
+              await new Promise<void>((resolve) => (this.#wakeIntake = resolve));
+            }
           }
         }
         if (this.#stopping) return;
@@ -209,23 +220,23 @@ export class TopicWatch {
     }
   }
 
-  #add(message: ReceivedMessage): void {
+  #add(delivery: EncodedDelivery): void {
     const s = this.#context.settings;
     const now = Date.now();
-    let sequence: bigint | number | null | undefined;
-    try {
-      sequence = s.sequenceOf(message);
-    } catch {
-      sequence = null;
+    let sequence: bigint | number | null | undefined = delivery.sequence;
+    if (s.sequenceOf) {
+      try {
+        sequence = s.sequenceOf(decodeEncoded(delivery.encoded));
+      } catch {
+        sequence = null;
+      }
     }
-    // Deliveries of one millisecond share their (never mutated) receivedAt Date.
-    if (this.#receivedAt.getTime() !== now) this.#receivedAt = new Date(now);
-    const row = messageRow(message, this.topic, this.#receivedAt, sequence);
+    const size = encodedSize(delivery.encoded);
     this.#stats.received++;
     this.#stats.held++;
-    this.#stats.heldBytes += row.size;
+    this.#stats.heldBytes += size;
     this.#lastReceivedAt = now;
-    this.#queue.push({ message, row, arrivedAt: now, sequence: sequence ?? null });
+    this.#queue.push({ delivery, arrivedAt: now, sequence: sequence ?? null, size });
     this.#pump();
   }
 
@@ -248,16 +259,28 @@ export class TopicWatch {
 
   #write(batch: Held[]): void {
     this.#inFlight.add(batch);
-    const rows = batch.map((h) => h.row);
     const onFailedAttempt = (error: unknown) => {
       this.#stats.retries++;
       this.#failed("insert", error);
     };
+    // The turn is taken now, when the batch is cut: batches commit in this order however long preparing takes.
     const turn = new CommitTurn(this.#lastTurn);
     this.#lastTurn = turn;
-    void this.#context.writer
-      .write(rows, this.#giveUp.signal, onFailedAttempt, turn)
-      .then((outcome) => (outcome ? this.#committed(batch, outcome) : this.#giveBack(batch)))
+    const items: PrepareItem[] = batch.map((h) => ({ encoded: h.delivery.encoded, receivedAt: h.arrivedAt, sequence: h.sequence }));
+    void this.#context.preparer
+      .prepare(this.topic, items)
+      .then((prepared) => {
+        if (prepared.inWorker) this.#stats.preparedInWorker++;
+        const rows = {
+          topic: this.topic,
+          receivedAt: batch.map((h) => h.arrivedAt),
+          text: prepared.text,
+          rows: () => rowsOf(this.topic, items),
+        };
+        return this.#context.writer
+          .write(rows, this.#giveUp.signal, onFailedAttempt, turn)
+          .then((outcome) => (outcome ? this.#committed(batch, outcome, prepared) : this.#giveBack(batch)));
+      })
       .catch((error: unknown) => this.#context.report(error, "recording a batch"))
       .finally(() => {
         this.#inFlight.delete(batch);
@@ -267,15 +290,17 @@ export class TopicWatch {
   }
 
   /** After COMMIT: ack everything in the batch, count it, report new rows. */
-  #committed(batch: Held[], { inserted, rejected }: WriteOutcome): void {
-    for (const h of batch) h.message.ack();
+  #committed(batch: Held[], { inserted, rejected }: WriteOutcome, prepared: Prepared): void {
+    for (const h of batch) h.delivery.ack();
     this.#freed(batch);
     const s = this.#stats;
+    const insertedCount = inserted === "all" ? batch.length : inserted.length;
     s.acked += batch.length;
-    s.recorded += inserted.length;
+    s.recorded += insertedCount;
     s.rejected += rejected.length;
-    s.duplicates += batch.length - inserted.length - rejected.length;
-    const escaped = inserted.filter((r) => r.changes.length > 0);
+    s.duplicates += batch.length - insertedCount - rejected.length;
+    const escaped =
+      inserted === "all" ? prepared.escaped : inserted.filter((r) => r.changes.length > 0).map((r) => ({ id: r.id, changes: r.changes }));
     s.escaped += escaped.length;
     s.lastCommitAt = new Date().toISOString();
     if (this.#failure?.what === "insert") this.#failure = null;
@@ -289,9 +314,10 @@ export class TopicWatch {
         "messages history cannot store verbatim (see their recorderror extension)",
       );
     }
-    if (inserted.length > 0) {
+    if (insertedCount > 0) {
       try {
-        this.#context.onCommitted(inserted.map(summaryOf));
+        const summaries: MessageSummary[] = inserted === "all" ? JSON.parse(prepared.summaries) : inserted.map(summaryOf);
+        this.#context.onCommitted(summaries);
       } catch (error) {
         this.#context.report(error, "onRecorded");
       }
@@ -301,7 +327,7 @@ export class TopicWatch {
   /** Gives a batch back (stopping): nack it so the broker redelivers it to another recorder or later. */
   #giveBack(batch: Held[]): void {
     const delayMs = this.#context.settings.giveBackDelayMs;
-    for (const h of batch) h.message.nack(delayMs);
+    for (const h of batch) h.delivery.nack(delayMs);
     this.#freed(batch);
     this.#stats.nacked += batch.length;
   }
@@ -309,7 +335,7 @@ export class TopicWatch {
   #freed(batch: Held[]): void {
     const s = this.#stats;
     s.held -= batch.length;
-    for (const h of batch) s.heldBytes -= h.row.size;
+    for (const h of batch) s.heldBytes -= h.size;
     const wake = this.#wakeIntake;
     this.#wakeIntake = undefined;
     wake?.();

@@ -35,8 +35,8 @@ export function isDataError(error: unknown): boolean {
 export interface InsertOptions {
   /** A statement running longer than this is cancelled by the server (the call rejects). */
   statementTimeoutMs?: number;
-  /** The rows' COPY text when already built by copyText (built while the previous batch was written). */
-  text?: string;
+  /** The rows' COPY text (or its UTF-8 bytes) when already built by copyText (built while the previous batch was written). */
+  text?: string | Uint8Array;
   /** The batch's place in its topic's commit order (commit-turn.ts); without one, the transaction just runs. */
   turn?: TransactionTurn;
   /** Aborts waiting for the turn (the call then rejects with WriteAbortedError, nothing written). */
@@ -71,7 +71,7 @@ export async function insertBatch(
       return await inTransaction(client, options, async (begin, locked) => {
         // One simple query, run in this order: BEGIN, the counters upsert (it takes the topic locks), then COPY
         // (it takes the sequence values). No round trip waits between them; COPY starting means the locks are held.
-        await copyInto(client, "messages", rows, options.text, { before: `${begin}; ${countersInline(client, rows)}`, onStarted: locked });
+        await copyInto(client, "messages", rows, options.text, { before: `${begin}; ${countersInline(client, rowCounters(rows))}`, onStarted: locked });
         return [...rows];
       });
     } catch (error) {
@@ -99,6 +99,44 @@ export async function insertBatch(
     await updateCounters(client, inserted);
     return inserted;
   });
+}
+
+/**
+ * A batch of one topic the recorder prepared (prepare.ts): its COPY text and arrival times are at hand, its rows
+ * are built only when a slow path needs them.
+ */
+export interface PreparedRows {
+  readonly topic: string;
+  /** Arrival time (ms) of each row, in order: the per-topic counters. */
+  readonly receivedAt: readonly number[];
+  readonly text: string | Uint8Array;
+  /** The rows (decoded again: the duplicate, unnest and row-by-row paths). */
+  rows(): MessageRow[];
+}
+
+/**
+ * insertBatch for a prepared batch: "all" when every row was new (the COPY path, no row built), else the rows
+ * inserted (a redelivery made it take the staging path). Same contract as insertBatch.
+ */
+export async function insertPrepared(
+  client: pg.ClientBase,
+  batch: PreparedRows,
+  method: InsertMethod,
+  options: InsertOptions = {},
+): Promise<"all" | MessageRow[]> {
+  if (method === "copy" && batch.receivedAt.length > 0) {
+    try {
+      await inTransaction(client, options, async (begin, locked) => {
+        const counters = countersInline(client, counterParams(batch.receivedAt.length, () => batch.topic, (i) => batch.receivedAt[i]!));
+        await copyInto(client, "messages", [], batch.text, { before: `${begin}; ${counters}`, onStarted: locked });
+      });
+      return "all";
+    } catch (error) {
+      if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    }
+    return insertBatch(client, batch.rows(), "staging", { ...options, text: batch.text });
+  }
+  return insertBatch(client, batch.rows(), method, method === "unnest" ? { ...options, text: undefined } : { ...options, text: batch.text });
 }
 
 /**
@@ -184,7 +222,7 @@ export async function copyInto(
   client: pg.ClientBase,
   table: string,
   rows: readonly MessageRow[],
-  text?: string,
+  text?: string | Uint8Array,
   { before, onStarted }: { before?: string; onStarted?: () => void } = {},
 ): Promise<void> {
   const query = copyFrom(`${before ? `${before}; ` : ""}COPY ${table} (${COLUMN_LIST}) FROM STDIN`);
@@ -282,12 +320,12 @@ type CounterParams = [string[], number[], Date[], Date[], string[], Date[], numb
  */
 async function updateCounters(client: pg.ClientBase, rows: readonly MessageRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await client.query(COUNTERS_SQL, counterParams(rows));
+  await client.query(COUNTERS_SQL, rowCounters(rows));
 }
 
 /** COUNTERS_SQL with its parameters written inline (escaped), for a simple query that carries more statements. */
-function countersInline(client: pg.ClientBase, rows: readonly MessageRow[]): string {
-  const [topics, counts, lasts, firsts, minuteTopics, minutes, minuteCounts] = counterParams(rows);
+function countersInline(client: pg.ClientBase, params: CounterParams): string {
+  const [topics, counts, lasts, firsts, minuteTopics, minutes, minuteCounts] = params;
   const texts = (values: string[]) => `ARRAY[${values.map((v) => client.escapeLiteral(v)).join(",")}]`;
   const numbers = (values: number[]) => `ARRAY[${values.map((v) => String(Math.trunc(v))).join(",")}]`;
   const times = (values: Date[]) => texts(values.map((d) => d.toISOString()));
@@ -295,19 +333,24 @@ function countersInline(client: pg.ClientBase, rows: readonly MessageRow[]): str
   return COUNTERS_SQL.replace(/\$([1-7])/g, (_, n: string) => inline[Number(n) - 1]!);
 }
 
-/** COUNTERS_SQL's parameters for `rows`: totals per topic and counts per (topic, minute), keys sorted. */
-function counterParams(rows: readonly MessageRow[]): CounterParams {
+function rowCounters(rows: readonly MessageRow[]): CounterParams {
+  return counterParams(rows.length, (i) => rows[i]!.topic, (i) => rows[i]!.receivedAt.getTime());
+}
+
+/** COUNTERS_SQL's parameters for `n` rows (topic and arrival ms of each): totals per topic and counts per (topic, minute), keys sorted. */
+function counterParams(n: number, topicOf: (i: number) => string, timeOf: (i: number) => number): CounterParams {
   const totals = new Map<string, { count: number; last: number; first: number }>();
   const minutes = new Map<string, number>();
-  for (const r of rows) {
-    const at = r.receivedAt.getTime();
-    const t = totals.get(r.topic);
+  for (let i = 0; i < n; i++) {
+    const topic = topicOf(i);
+    const at = timeOf(i);
+    const t = totals.get(topic);
     if (t) {
       t.count++;
       if (at > t.last) t.last = at;
       if (at < t.first) t.first = at;
-    } else totals.set(r.topic, { count: 1, last: at, first: at });
-    const key = `${r.topic}\u0000${at - (at % 60_000)}`;
+    } else totals.set(topic, { count: 1, last: at, first: at });
+    const key = `${topic}\u0000${at - (at % 60_000)}`;
     minutes.set(key, (minutes.get(key) ?? 0) + 1);
   }
   const topics = [...totals.keys()].sort();

@@ -10,6 +10,9 @@ export interface SubscriptionInfo {
   redelivered: number | null;
 }
 
+/** How long a topic's stream, once found, is used without asking the server again. */
+const STREAM_LOOKUP_TTL_MS = 60_000;
+
 type JetStreamManager = Awaited<ReturnType<typeof import("@nats-io/jetstream").jetstreamManager>>;
 
 /**
@@ -21,6 +24,8 @@ type JetStreamManager = Awaited<ReturnType<typeof import("@nats-io/jetstream").j
 export class BrokerInfo {
   readonly #bus: URL;
   #jsm: Promise<{ jsm: JetStreamManager; close(): Promise<void> }> | undefined;
+  /** Topic → the stream storing its subject (when the bus URL names none). */
+  readonly #streams = new Map<string, { stream: string; until: number }>();
 
   constructor(bus: string) {
     this.#bus = new URL(bus);
@@ -57,7 +62,9 @@ export class BrokerInfo {
 
   /**
    * JetStream consumer figures: the stream is the bus URL's `?stream=`, else the stream that stores the topic's
-   * subject; consumers filtering on the subject (or on nothing) are listed.
+   * subject (looked up once per STREAM_LOOKUP_TTL_MS per topic); consumers filtering on the subject (or on
+   * nothing) are listed. Topics share streams, so each stream's consumers are listed once per call, whatever
+   * the number of its topics, and assigned to the topics by their filter subject.
    */
   async #jetstreamConsumers(topics: string[]): Promise<SubscriptionInfo[]> {
     this.#jsm ??= (async () => {
@@ -74,25 +81,51 @@ export class BrokerInfo {
     })();
     this.#jsm.catch(() => (this.#jsm = undefined));
     const { jsm } = await this.#jsm;
-    const out: SubscriptionInfo[] = [];
     const configured = this.#bus.searchParams.get("stream");
+    const byStream = new Map<string, string[]>();
     for (const topic of topics) {
-      const stream = configured ?? (await jsm.streams.find(topic).catch(() => undefined));
+      const stream = configured ?? (await this.#streamOf(jsm, topic));
       if (!stream) continue;
-      for await (const consumer of jsm.consumers.list(stream)) {
-        const filters = [consumer.config.filter_subject, ...(consumer.config.filter_subjects ?? [])].filter(
-          (s): s is string => typeof s === "string" && s.length > 0,
-        );
-        if (filters.length > 0 && !filters.includes(topic)) continue;
-        out.push({
-          topic,
-          name: consumer.config.durable_name ?? consumer.name,
-          pending: consumer.num_pending,
-          ackPending: consumer.num_ack_pending,
-          redelivered: consumer.num_redelivered,
-        });
+      const streamTopics = byStream.get(stream);
+      if (streamTopics) streamTopics.push(topic);
+      else byStream.set(stream, [topic]);
+    }
+    const out: SubscriptionInfo[] = [];
+    for (const [stream, streamTopics] of byStream) {
+      const wanted = new Set(streamTopics);
+      try {
+        for await (const consumer of jsm.consumers.list(stream)) {
+          const filters = [consumer.config.filter_subject, ...(consumer.config.filter_subjects ?? [])].filter(
+            (s): s is string => typeof s === "string" && s.length > 0,
+          );
+          const matched = filters.length === 0 ? streamTopics : [...new Set(filters)].filter((f) => wanted.has(f));
+          for (const topic of matched) {
+            out.push({
+              topic,
+              name: consumer.config.durable_name ?? consumer.name,
+              pending: consumer.num_pending,
+              ackPending: consumer.num_ack_pending,
+              redelivered: consumer.num_redelivered,
+            });
+          }
+        }
+      } catch (error) {
+        // The stream may be gone: look the topics up again next time.
+        for (const topic of streamTopics) this.#streams.delete(topic);
+        throw error;
       }
     }
-    return out;
+    const order = new Map(topics.map((t, i) => [t, i]));
+    return out.sort((a, b) => order.get(a.topic)! - order.get(b.topic)!);
+  }
+
+  /** The stream storing `topic`'s subject, remembered for STREAM_LOOKUP_TTL_MS; undefined when none does. */
+  async #streamOf(jsm: JetStreamManager, topic: string): Promise<string | undefined> {
+    const known = this.#streams.get(topic);
+    if (known && known.until > Date.now()) return known.stream;
+    const stream = await jsm.streams.find(topic).catch(() => undefined);
+    if (stream) this.#streams.set(topic, { stream, until: Date.now() + STREAM_LOOKUP_TTL_MS });
+    else this.#streams.delete(topic);
+    return stream;
   }
 }

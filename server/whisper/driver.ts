@@ -1,3 +1,4 @@
+import type { EncodedMessage } from "./encoded.js";
 import type { Message } from "./message.js";
 
 /**
@@ -45,9 +46,18 @@ export interface DriverTopic {
   close(): Promise<void>;
 }
 
-/** One delivery handed up by a driver; the driver never changes it afterwards (a redelivery is a new one). */
+/**
+ * One delivery handed up by a driver; the driver never changes it afterwards (a redelivery is a new one).
+ * `message` may be a getter that decodes on first read: the portable layer reads it once per delivery, and
+ * not at all for deliveries handed over undecoded (Subscription.encodedBatches()).
+ */
 export interface DriverDelivery {
   readonly message: Message;
+  /**
+   * The delivery as received, for drivers that have a wire form (NATS, JetStream): decodeEncoded(encoded) must
+   * equal `message`. Without it, encodedBatches() hands over { format: "message", message }.
+   */
+  readonly encoded?: EncodedMessage;
   /** Opaque handle passed back to sendAcks/sendNacks. */
   readonly ackId: unknown;
   /** 1 on first delivery. */

@@ -11,7 +11,9 @@ export {
   type SubscriptionOptions,
   type Handler,
   type ErrorListener,
+  EncodedDelivery,
 } from "./subscription.js";
+export { decodeEncoded, encodedSize, type EncodedMessage, type EncodedNatsMessage, type EncodedDecodedMessage } from "./encoded.js";
 export { PublishResult } from "./publish-result.js";
 export {
   createMessage,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { defaults } from "./defaults.js";
 import type { DriverCapabilities, DriverDelivery, DriverSubscription } from "./driver.js";
 import { AlreadyReceivingError, InvalidOptionsError, SubscriptionClosedError } from "./errors.js";
+import { decodeEncoded, type EncodedMessage } from "./encoded.js";
 import { newId, ReceivedMessage, type Settler } from "./message.js";
 import {
   emptyCounters,
@@ -193,6 +194,48 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
     }
   }
 
+  /**
+   * Yields the deliveries in the batches the driver returns (at most maxBatch, within maxOutstanding), NOT
+   * decoded: each carries its message as received (encoded.ts), to be decoded by decodeEncoded() where and when
+   * the consumer likes, e.g. in a worker thread, while the connection's thread only receives and settles.
+   * Settle each with ack()/nack(); an unsettled delivery holds its maxOutstanding room. The deliveries of a
+   * yielded batch are the consumer's: leaving the loop or close() does not settle them (close() waits up to
+   * drainTimeoutMs for the loop to end; the broker redelivers what is never settled). Middleware works on
+   * decoded messages, so a subscription opened with `use` refuses this (InvalidOptionsError). Like iteration,
+   * one at a time; throws a receive error the driver does not call retryable.
+   */
+  async *encodedBatches(): AsyncGenerator<EncodedDelivery[]> {
+    if (this.#middleware.length > 0) {
+      throw new InvalidOptionsError("encodedBatches() hands over undecoded deliveries; middleware (use) cannot run on them");
+    }
+    this.#claim("iterate");
+    let ended!: () => void;
+    const iteration = { buffered: [] as ReceivedMessage[], next: 0, ended: new Promise<void>((r) => (ended = r)) };
+    this.#iteration = iteration;
+    const stop = this.#stop.signal;
+    const settle = (delivery: EncodedDelivery, outcome: "ack" | "nack", delayMs: number) => {
+      if (outcome === "ack") this.#settlements.ack(delivery);
+      else this.#settlements.nack(delivery, delayMs);
+      this.#released();
+    };
+    try {
+      while (!stop.aborted) {
+        const deliveries = await this.#pull(stop);
+        if (deliveries.length === 0) continue;
+        const batch: EncodedDelivery[] = new Array(deliveries.length);
+        for (let i = 0; i < deliveries.length; i++) {
+          this.#outstanding++;
+          batch[i] = new EncodedDelivery(deliveries[i]!, settle);
+        }
+        yield batch;
+      }
+    } finally {
+      if (this.#iteration === iteration) this.#iteration = undefined;
+      this.#mode = "idle";
+      ended();
+    }
+  }
+
   /** Stops receiving, drains (bounded), nacks unstarted messages, flushes settlements, closes the driver. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -324,6 +367,53 @@ export class Subscription implements Settler, AsyncIterable<ReceivedMessage> {
     } catch {
       // See above.
     }
+  }
+}
+
+/**
+ * One delivery of Subscription.encodedBatches(): the message as received (`encoded`; decodeEncoded() makes the
+ * Message), its delivery attempt and broker sequence, and ack()/nack(), of which only the first call counts.
+ */
+export class EncodedDelivery {
+  readonly encoded: EncodedMessage;
+  readonly deliveryAttempt: number;
+  /** The broker's position of the message (a JetStream stream sequence), when the driver has one. */
+  readonly sequence: bigint | number | undefined;
+  /** @internal The driver's handle (Settlements). */
+  readonly ackId: unknown;
+  readonly #delivery: DriverDelivery;
+  readonly #settle: (delivery: EncodedDelivery, outcome: "ack" | "nack", delayMs: number) => void;
+  #state: "pending" | "acked" | "nacked" = "pending";
+
+  /** @internal Made by Subscription.encodedBatches(). */
+  constructor(delivery: DriverDelivery, settle: (delivery: EncodedDelivery, outcome: "ack" | "nack", delayMs: number) => void) {
+    this.#delivery = delivery;
+    this.encoded = delivery.encoded ?? { format: "message", message: delivery.message };
+    this.deliveryAttempt = delivery.deliveryAttempt;
+    this.sequence = delivery.sequence;
+    this.ackId = delivery.ackId;
+    this.#settle = settle;
+  }
+
+  /** The message id, decoding the delivery if it was not (named in the report of a failed settlement). */
+  get id(): string {
+    return this.#delivery.encoded ? decodeEncoded(this.#delivery.encoded).id : this.#delivery.message.id;
+  }
+
+  get settlement(): "pending" | "acked" | "nacked" {
+    return this.#state;
+  }
+
+  ack(): void {
+    if (this.#state !== "pending") return;
+    this.#state = "acked";
+    this.#settle(this, "ack", 0);
+  }
+
+  nack(delayMs = 0): void {
+    if (this.#state !== "pending") return;
+    this.#state = "nacked";
+    this.#settle(this, "nack", delayMs);
   }
 }
 

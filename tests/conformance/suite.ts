@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createMessage,
+  decodeEncoded,
   ErrorCode,
   openSubscription,
   openTopic,
@@ -197,6 +198,55 @@ export function runConformance(harness: ConformanceHarness): void {
         { id: sent.id, attempt: 1 },
         { id: sent.id, attempt: 2 },
       ]);
+    });
+
+    it("hands over undecoded deliveries (encodedBatches) that decode, also in another thread's copy, to the messages sent", async () => {
+      const t = await fresh();
+      const sub = await subscriptionOf(t, { use: [] });
+      const topic = await topicOf(t);
+      const sent = [
+        createMessage({ type: "test.encoded", subject: "s/1", extensions: { orderingkeyish: "k", flag: "yes" }, data: { i: 1, text: "żółw 🐢" } }),
+        createMessage({ data: "plain text" }),
+        createMessage({ data: new Uint8Array([0, 1, 2, 255]) }),
+        createMessage({}),
+      ];
+      const got = new Map<string, { clone: Message; attempt: number }>();
+      const timer = setTimeout(() => void sub.close(), 20_000);
+      // Receiving first: a driver may confirm a publish only once its subscriber settled it (HTTP respond=settled).
+      const receiving = (async () => {
+        for await (const batch of sub.encodedBatches()) {
+          for (const d of batch) {
+            const here = decodeEncoded(d.encoded);
+            const clone = decodeEncoded(structuredClone(d.encoded));
+            expect(clone.toJSON()).toEqual(here.toJSON());
+            got.set(clone.id, { clone, attempt: d.deliveryAttempt });
+            d.ack();
+            d.ack();
+            d.nack();
+            expect(d.settlement).toBe("acked");
+          }
+          if (got.size >= sent.length) break;
+        }
+      })();
+      for (const m of sent) await topic.publish(m);
+      await receiving;
+      clearTimeout(timer);
+      for (const m of sent) {
+        const { clone, attempt } = got.get(m.id)!;
+        expect(attempt).toBe(1);
+        expect({ ...clone.toJSON(), time: m.time }).toEqual(m.toJSON());
+        expect(clone.body).toEqual(m.body);
+      }
+      // Nothing comes back: the next delivery is a marker sent afterwards.
+      const marker = createMessage({ data: "marker" });
+      const next = collect(sub, 1, { onMessage: (m) => m.ack() });
+      await topic.publish(marker);
+      expect((await next).map((m) => m.id)).toEqual([marker.id]);
+    });
+
+    it("refuses encodedBatches on a subscription with middleware", async () => {
+      const sub = await subscriptionOf(await fresh());
+      await expect(sub.encodedBatches().next()).rejects.toMatchObject({ code: ErrorCode.InvalidOptions });
     });
 
     it("treats a second ack, or a nack after an ack, as harmless", async () => {

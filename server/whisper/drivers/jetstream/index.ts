@@ -1,4 +1,5 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import { nanos, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { defaults } from "../../defaults.js";
 import type {
   Driver,
@@ -19,8 +20,8 @@ import {
   PublishError,
   type WhisperError,
 } from "../../errors.js";
-import { newId, type Message } from "../../message.js";
-import { decode } from "../nats/codec.js";
+import { newId, utf8, type Message } from "../../message.js";
+import { decodeEncoded, type EncodedNatsMessage } from "../../encoded.js";
 import { LeasedTopic, within, wrapSendError } from "../nats/index.js";
 import { acquire, type NatsLease } from "../nats/pool.js";
 import { throwIfUnsent } from "../batch.js";
@@ -197,15 +198,7 @@ class JetStreamSubscription implements DriverSubscription {
       if (available > 0) {
         const n = Math.min(available, maxMessages);
         const out: DriverDelivery[] = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const m = this.#buffer[this.#head + i]!;
-          out[i] = {
-            message: decode(m, { ...this.#origin, sequence: m.seq }),
-            ackId: m,
-            deliveryAttempt: m.info.deliveryCount,
-            sequence: m.seq,
-          };
-        }
+        for (let i = 0; i < n; i++) out[i] = new JetStreamDelivery(this.#buffer[this.#head + i]!, this.#origin);
         this.#head += n;
         if (this.#head === this.#buffer.length) {
           this.#buffer = [];
@@ -232,11 +225,14 @@ class JetStreamSubscription implements DriverSubscription {
   }
 
   async sendAcks(ackIds: readonly unknown[]): Promise<void> {
-    for (const id of ackIds) if (isJsMsg(id)) id.ack();
+    const nc = this.#lease.connection.nc;
+    for (const id of ackIds) if (id instanceof JetStreamAck) id.settle(nc, ACK);
   }
 
   async sendNacks(ackIds: readonly unknown[], delayMs: number): Promise<void> {
-    for (const id of ackIds) if (isJsMsg(id)) id.nak(delayMs > 0 ? delayMs : undefined);
+    const nc = this.#lease.connection.nc;
+    const payload = delayMs > 0 ? utf8.encode(`-NAK ${JSON.stringify({ delay: nanos(delayMs) })}`) : NAK;
+    for (const id of ackIds) if (id instanceof JetStreamAck) id.settle(nc, payload, delayMs > 0 ? delayMs : undefined);
   }
 
   async close(): Promise<void> {
@@ -254,10 +250,81 @@ class JetStreamSubscription implements DriverSubscription {
   }
 }
 
-/** An ack id this driver handed out (a client-library JetStream message); anything else is ignored. */
-function isJsMsg(id: unknown): id is JsMsg {
-  const m = id as Partial<JsMsg> | null;
-  return typeof m === "object" && m !== null && typeof m.ack === "function" && typeof m.nak === "function";
+/**
+ * A delivery that decodes its message on first read (encoded.ts): the header block and the body stay the bytes
+ * the client received until someone asks for the Message, which a recorder handing deliveries to a worker
+ * thread never does on the connection's thread.
+ */
+class JetStreamDelivery implements DriverDelivery {
+  readonly encoded: EncodedNatsMessage;
+  readonly ackId: JetStreamAck;
+  readonly deliveryAttempt: number;
+  readonly sequence: number;
+  #message: Message | undefined;
+
+  constructor(m: JsMsg, origin: { server: string; stream: string }) {
+    const info = m.info;
+    this.deliveryAttempt = info.deliveryCount;
+    this.sequence = info.streamSequence;
+    // Only the reply subject: holding the client's message until the ack would keep its decoded headers alive.
+    this.ackId = JetStreamAck.of(m);
+    this.encoded = {
+      format: "nats",
+      subject: m.subject,
+      headers: headerBlock(m),
+      data: m.data,
+      server: origin.server,
+      stream: origin.stream,
+      sequence: info.streamSequence,
+    };
+  }
+
+  get message(): Message {
+    return (this.#message ??= decodeEncoded(this.encoded));
+  }
+}
+
+/**
+ * The raw header block of a client message. The client keeps it (its MsgImpl's frame and header length) but
+ * only hands out a decoded copy (`headers`), which costs a Map and strings per delivery; the raw bytes are read
+ * where the client (3.x) has them, else the decoded headers are encoded again.
+ */
+function headerBlock(m: JsMsg): Uint8Array | null {
+  const inner = (m as unknown as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
+  const frame = inner?._rdata;
+  const length = inner?._msg?.hdr;
+  if (frame instanceof Uint8Array && typeof length === "number") return length > 0 ? frame.subarray(0, length) : null;
+  const headers = m.headers as (MsgHdrs & { encode?(): Uint8Array }) | undefined;
+  return headers?.encode?.() ?? null;
+}
+
+const ACK = Uint8Array.of(0x2b, 0x41, 0x43, 0x4b); // "+ACK"
+const NAK = Uint8Array.of(0x2d, 0x4e, 0x41, 0x4b); // "-NAK"
+
+/**
+ * The ack id this driver hands out: the delivery's reply subject (the client's JsMsg has it, though its type
+ * does not say so), settled by publishing the JetStream ack protocol to it, which is what JsMsg.ack()/nak()
+ * send; the JsMsg itself only if it has no readable reply subject. Only the first settlement is sent.
+ */
+class JetStreamAck {
+  #target: string | JsMsg | undefined;
+
+  private constructor(target: string | JsMsg) {
+    this.#target = target;
+  }
+
+  static of(m: JsMsg): JetStreamAck {
+    const reply = (m as JsMsg & { reply?: unknown }).reply;
+    return new JetStreamAck(typeof reply === "string" && reply.startsWith("$JS.ACK.") ? reply : m);
+  }
+
+  settle(nc: NatsConnection, payload: Uint8Array, delayMs?: number): void {
+    const target = this.#target;
+    this.#target = undefined;
+    if (typeof target === "string") nc.publish(target, payload);
+    else if (payload === ACK) target?.ack();
+    else target?.nak(delayMs);
+  }
 }
 
 export const jetstreamDriver: Driver = {
