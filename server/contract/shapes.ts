@@ -168,23 +168,8 @@ export const StalledMessageInfo = z.strictObject({
   error: nullableText,
 });
 
-export const StalledEntry = z.strictObject({
-  id: z.string(),
-  topic: z.string(),
-  orderingKey: z.string(),
-  error: z.string(),
-  status: z.enum(["stalled", "resumed", "discarded", "failed"]),
-  createdAt: iso,
-  updatedAt: iso,
-  messages: z.array(StalledMessageInfo),
-});
-
-/**
- * One stalled ordering key as the board lists it (GET /api/ordering): the entry with counts and only its first
- * waiting messages, so the answer stays small however many messages wait behind the key; the rest are paged
- * by GET /api/ordering/{stallId}/messages.
- */
-export const StalledKeySummary = z.strictObject({
+/** What every view of a stall entry says of it. */
+const StalledEntryFields = z.strictObject({
   id: z.string(),
   topic: z.string(),
   orderingKey: z.string(),
@@ -194,6 +179,18 @@ export const StalledKeySummary = z.strictObject({
   /** When the key stalled (the age of the stall). */
   createdAt: iso,
   updatedAt: iso,
+});
+
+export const StalledEntry = StalledEntryFields.extend({
+  messages: z.array(StalledMessageInfo),
+});
+
+/**
+ * One stalled ordering key as the board lists it (GET /api/ordering): the entry with counts and only its first
+ * waiting messages, so the answer stays small however many messages wait behind the key; the rest are paged
+ * by GET /api/ordering/{stallId}/messages.
+ */
+export const StalledKeySummary = StalledEntryFields.extend({
   /** Messages of the entry, in every status. */
   messageCount: z.number(),
   /** Messages still waiting (stalled, or failed on a resume): what Resume resends and Discard drops. */

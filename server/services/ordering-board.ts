@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { db } from "@/server/db";
 import { NotFoundError, parseInput } from "./errors";
+import { stallFields } from "./ordering";
 import { topicNameSchema } from "./topics";
 import type { StalledKeySummary, StalledMessageInfo } from "./types";
 
@@ -64,13 +65,7 @@ export async function summarizeStalled(topic?: string): Promise<{ stalled: Stall
   return {
     totalKeys,
     stalled: stalls.map((s) => ({
-      id: s.id,
-      topic: s.topic,
-      orderingKey: s.orderingKey,
-      error: s.error,
-      status: s.status,
-      createdAt: s.createdAt.toISOString(),
-      updatedAt: s.updatedAt.toISOString(),
+      ...stallFields(s),
       messageCount: countOf.get(s.id)?.total ?? 0,
       waitingCount: countOf.get(s.id)?.waiting ?? 0,
       messages: previewOf.get(s.id) ?? [],

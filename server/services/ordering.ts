@@ -132,6 +132,19 @@ const listSchema = z.strictObject({
   status: z.enum(["open", "all"]).optional(),
 });
 
+/** The fields every view of a stall entry shares (StalledEntryFields in the contract). */
+export function stallFields(s: { id: string; topic: string; orderingKey: string; error: string; status: StalledEntry["status"]; createdAt: Date; updatedAt: Date }) {
+  return {
+    id: s.id,
+    topic: s.topic,
+    orderingKey: s.orderingKey,
+    error: s.error,
+    status: s.status,
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+  };
+}
+
 /** Stall entries, newest first, each with its messages in original order. */
 export async function listStalled(topic?: string, options: { status?: "open" | "all" } = {}): Promise<StalledEntry[]> {
   const f = parseInput(listSchema, { topic: topic === "" ? undefined : topic, ...options }, "stall filter");
@@ -147,13 +160,7 @@ export async function listStalled(topic?: string, options: { status?: "open" | "
     },
   });
   return stalls.map((s) => ({
-    id: s.id,
-    topic: s.topic,
-    orderingKey: s.orderingKey,
-    error: s.error,
-    status: s.status,
-    createdAt: s.createdAt.toISOString(),
-    updatedAt: s.updatedAt.toISOString(),
+    ...stallFields(s),
     messages: s.messages.map((m) => ({ seq: m.seq, id: m.messageId, type: m.type, status: m.status, error: m.error })),
   }));
 }
