@@ -385,7 +385,7 @@ describe("history through the API on JetStream", () => {
     for (let start = 0; start < 5000; start += 500) {
       await Promise.all(Array.from({ length: 500 }, (_, i) => js.publish(topic, Buffer.from(JSON.stringify({ burst: start + i })))));
     }
-    await eventually(async () => ((await rowCount()) === before + 5000 ? true : undefined), "5,000 more rows", 60_000);
+    await eventually(async () => ((await rowCount()) === before + 5000 ? true : undefined), "5,000 more rows", 150_000);
     const metrics = await (await app.api("/api/metrics")).text();
     const inWorker = new RegExp(`whisper_recorder_prepared_in_worker_total\\{topic="${topic}"\\} (\\d+)`).exec(metrics);
     expect(Number(inWorker?.[1])).toBeGreaterThan(0);

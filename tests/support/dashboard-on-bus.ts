@@ -35,7 +35,13 @@ export function dashboardOnBus(options: {
     proxy = await TcpProxy.start(options.brokerPort);
     bus = options.bus(proxy.port);
     schema = await createSchema(`api_${options.name}`);
-    app = await startApp({ databaseUrl: schema.databaseUrl, topics: `${orders}:ordered,${plain}`, env: { WHISPER_BUS: bus } });
+    // A publish deadline well above a loaded machine's confirm times: the outage below pauses the key through it
+    // (no confirm while the broker is away), and a slow confirm after Resume must not pause it again.
+    app = await startApp({
+      databaseUrl: schema.databaseUrl,
+      topics: `${orders}:ordered,${plain}`,
+      env: { WHISPER_BUS: bus, WHISPER_PUBLISH_DEADLINE_MS: "15000" },
+    });
   });
 
   afterAll(async () => {
