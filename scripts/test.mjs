@@ -146,19 +146,40 @@ function run(cmd, argv, env) {
   return spawnSync(cmd, argv, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } }).status ?? 1;
 }
 
-/** Test counts from a suite's JSON report. */
+/** Test counts, and the names of the failed tests, from a suite's JSON report. */
 function counts(suite) {
   if (!suite.report || !existsSync(suite.report)) return undefined;
   const report = JSON.parse(readFileSync(suite.report, "utf8"));
   if (suite.kind === "vitest") {
+    const failures = (report.testResults ?? []).flatMap((file) =>
+      (file.assertionResults ?? [])
+        .filter((t) => t.status === "failed")
+        .map((t) => `${path.relative(root, file.name)} › ${t.fullName ?? t.title}`),
+    );
     return {
       passed: report.numPassedTests ?? 0,
       failed: report.numFailedTests ?? 0,
       skipped: (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0),
+      failures,
     };
   }
   const stats = report.stats ?? {};
-  return { passed: stats.expected ?? 0, failed: (stats.unexpected ?? 0) + (stats.flaky ?? 0), skipped: stats.skipped ?? 0 };
+  return {
+    passed: stats.expected ?? 0,
+    failed: (stats.unexpected ?? 0) + (stats.flaky ?? 0),
+    skipped: stats.skipped ?? 0,
+    failures: playwrightFailures(report.suites ?? []),
+  };
+}
+
+/** `file:line › title` of every Playwright test that did not end as expected (flaky ones included). */
+function playwrightFailures(suites) {
+  return suites.flatMap((s) => [
+    ...(s.specs ?? [])
+      .filter((spec) => (spec.tests ?? []).some((t) => t.status === "unexpected" || t.status === "flaky"))
+      .map((spec) => `${spec.file}:${spec.line} › ${spec.title}`),
+    ...playwrightFailures(s.suites ?? []),
+  ]);
 }
 
 const selected = chosen.length > 0 ? suites.filter((s) => chosen.includes(s.name)) : suites;
@@ -175,12 +196,14 @@ if (!(await checkServices(needed, programs))) process.exit(1);
 
 const summary = [];
 const total = { passed: 0, failed: 0, skipped: 0 };
+const failures = [];
 for (const suite of selected) {
   console.log(`\n=== ${suite.name}: ${suite.cmd.join(" ")}`);
   const started = Date.now();
   const status = run(suite.cmd[0], suite.cmd.slice(1), { NEXT_TELEMETRY_DISABLED: "1", ...suite.env });
   const c = counts(suite);
   if (c) for (const k of Object.keys(total)) total[k] += c[k];
+  if (c) failures.push(...c.failures);
   if (status !== 0 && (!c || c.failed === 0)) total.failed++; // a step that failed without failing a test (lint, build…)
   summary.push({ suite: suite.name, ok: status === 0, seconds: Math.round((Date.now() - started) / 1000), ...c });
 }
@@ -190,5 +213,6 @@ for (const s of summary) {
   const detail = s.passed !== undefined ? ` (${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped)` : "";
   console.log(`${s.ok ? "ok  " : "FAIL"} ${s.suite.padEnd(12)} ${String(s.seconds).padStart(4)} s${detail}`);
 }
+for (const name of failures) console.log(`  failed: ${name}`);
 console.log(`tests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(summary.every((s) => s.ok) ? 0 : 1);
