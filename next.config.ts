@@ -21,7 +21,6 @@ const config: NextConfig = {
   serverExternalPackages: [
     "@whisper/core",
     "pg",
-    "pg-copy-streams",
     "@prisma/client",
     "@prisma/adapter-pg",
     "@nats-io/transport-node",

@@ -1,8 +1,6 @@
 import type pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { TransactionTurn } from "./commit-turn";
+import { CopyIn } from "./copy-in";
 import { TurnLostError, WriteAbortedError } from "./errors";
 import { copyText, MESSAGE_COLUMNS, type MessageRow } from "./rows";
 
@@ -216,7 +214,8 @@ async function lockTopics(client: pg.ClientBase, rows: readonly MessageRow[]): P
 /**
  * COPY `rows` (text format; `text` when already built by copyText) into `table`, columns as MESSAGE_COLUMNS.
  * `before`: statements sent in the same simple query ahead of the COPY; `onStarted` is called when the
- * server starts taking the data, i.e. once those statements completed.
+ * server starts taking the data, i.e. once those statements completed. The data goes out with the query
+ * (copy-in.ts): the COPY starts as soon as the statements before it are done, with no round trip between.
  */
 export async function copyInto(
   client: pg.ClientBase,
@@ -225,19 +224,8 @@ export async function copyInto(
   text?: string | Uint8Array,
   { before, onStarted }: { before?: string; onStarted?: () => void } = {},
 ): Promise<void> {
-  const query = copyFrom(`${before ? `${before}; ` : ""}COPY ${table} (${COLUMN_LIST}) FROM STDIN`);
-  if (onStarted) {
-    // pg-copy-streams' handler of the server's CopyInResponse (sent once every statement before the COPY ran);
-    // not in its type declarations.
-    const hooked = query as unknown as { handleCopyInResponse(connection: unknown): void };
-    const handle = hooked.handleCopyInResponse.bind(query);
-    hooked.handleCopyInResponse = (connection) => {
-      onStarted();
-      handle(connection);
-    };
-  }
-  const stream = client.query(query);
-  await pipeline(Readable.from([text ?? copyText(rows)]), stream);
+  const query = `${before ? `${before}; ` : ""}COPY ${table} (${COLUMN_LIST}) FROM STDIN`;
+  await client.query(new CopyIn(query, text ?? copyText(rows), onStarted)).done;
 }
 
 /**
