@@ -53,7 +53,13 @@ function startEmbeddedPostgres() {
       log(`note: ${path.join(dataDir, "pgdata")} holds the history of an earlier version (PGlite); it is left as it was and not read`);
     }
     log(`no DATABASE_URL: starting the embedded PostgreSQL in ${path.relative(root, pgdata) || pgdata}`);
-    const child = fork(path.join(root, "scripts/embedded-postgres.mjs"), [pgdata], { cwd: root, stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    // Its own process group: Ctrl+C in the terminal reaches this script and the dashboard, not the database, which
+    // shutdown() stops after the dashboard flushed into it (else the dashboard's connections break while it closes).
+    const child = fork(path.join(root, "scripts/embedded-postgres.mjs"), [pgdata], {
+      cwd: root,
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+      detached: true,
+    });
     children.postgres = child;
     child.once("message", (ready) => resolve(ready));
     child.once("exit", (code) => reject(new StartError(`the embedded PostgreSQL exited (code ${code})`)));

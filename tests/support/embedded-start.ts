@@ -42,11 +42,19 @@ export async function startEmbeddedDashboard(
   return { child, output: () => output, url };
 }
 
-/** Stops the dashboard as Ctrl-C would (SIGTERM to start.mjs, which stops what it started). */
+/** Stops the dashboard as a service manager would (SIGTERM to start.mjs, which stops what it started). */
 export async function stopDashboard(started: StartedDashboard | undefined): Promise<void> {
   if (!started || started.child.exitCode !== null) return;
   const exited = new Promise((resolve) => started.child.once("exit", resolve));
   started.child.kill("SIGTERM");
+  await exited;
+}
+
+/** Ctrl-C in the terminal: SIGINT to every process of start.mjs's process group; resolves once start.mjs exited. */
+export async function interruptDashboard(started: StartedDashboard): Promise<void> {
+  if (started.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => started.child.once("exit", resolve));
+  process.kill(-started.child.pid!, "SIGINT");
   await exited;
 }
 
