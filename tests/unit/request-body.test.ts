@@ -8,15 +8,17 @@ import { httpDefaults } from "@/server/http/defaults";
 /** A chunked upload of `chunks` chunks of `size` bytes (Infinity: never ends); `pulled()` counts the chunks read. */
 function upload(chunks: number, size: number, { stallAfter }: { stallAfter?: number } = {}) {
   let pulled = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      if (stallAfter !== undefined && pulled >= stallAfter) return new Promise<void>(() => {});
-      if (pulled >= chunks) return controller.close();
-      pulled++;
-      controller.enqueue(new Uint8Array(size));
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller: ReadableStreamDefaultController<Uint8Array>) {
+        if (stallAfter !== undefined && pulled >= stallAfter) return new Promise<void>(() => {});
+        if (pulled >= chunks) return controller.close();
+        pulled++;
+        controller.enqueue(new Uint8Array(size));
+      },
     },
-    highWaterMark: 0,
-  });
+    { highWaterMark: 0 },
+  );
   const request = new Request("http://127.0.0.1/upload", { method: "POST", body, duplex: "half" } as RequestInit);
   return { request, pulled: () => pulled };
 }
