@@ -9,7 +9,9 @@
  * - the batches of a topic commit in the order they were cut, so their ingest_seq values (taken after the
  *   lock) follow delivery order, also when a write fails and is retried;
  * - two transactions of a topic overlap: the next one's BEGIN, lock request and COPY data are already on the
- *   wire while the previous one commits.
+ *   wire while the previous one commits;
+ * - the check "the previous one committed" can run on the server (mustFollow: the previous transaction's id,
+ *   whose status Postgres knows once the lock is granted), so a batch's COMMIT goes out with its data.
  */
 
 type Deferred<T> = { promise: Promise<T>; resolve: (value: T) => void; settled: boolean };
@@ -36,12 +38,16 @@ interface Attempt {
   locked: Deferred<void>;
   /** Resolved when the transaction ended: true = committed. */
   ended: Deferred<boolean>;
+  /** Its server transaction id (pg_current_xact_id), when it told it (before taking the lock). */
+  xid?: string;
 }
 
 /** What a transaction needs from its turn (writer.ts calls these around BEGIN, the lock and COMMIT). */
 export interface TransactionTurn {
   /** Resolves when this transaction may ask for the topic lock, with what to check before COMMIT; undefined if `signal` aborted. */
   ready(signal: AbortSignal): Promise<Ticket | undefined>;
+  /** This transaction's server id (pg_current_xact_id): the next batch can then check in SQL that it committed. */
+  began(xid: string): void;
   /** This transaction now holds the topic lock. */
   locked(): void;
   /** Whether this transaction may commit (false: the previous batch's transaction rolled back, so roll back too). */
@@ -52,6 +58,15 @@ export interface TransactionTurn {
 
 /** The previous batch's transaction this one overlaps with; null when the previous batch is done. */
 export type Ticket = { previous: Attempt | null };
+
+/**
+ * What a transaction holding `ticket` must check before it commits: nothing (null: no previous batch to follow),
+ * that the server transaction with this id committed (a string), or, when that id is unknown (undefined), the
+ * previous batch's outcome as the client learns it (mayCommit).
+ */
+export function mustFollow(ticket: Ticket): string | null | undefined {
+  return ticket.previous === null ? null : ticket.previous.xid;
+}
 
 export class CommitTurn implements TransactionTurn {
   readonly #previous: CommitTurn | undefined;
@@ -89,6 +104,10 @@ export class CommitTurn implements TransactionTurn {
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
+  }
+
+  began(xid: string): void {
+    this.#attempt.xid = xid;
   }
 
   locked(): void {

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { TransactionTurn } from "./commit-turn";
+import { mustFollow, type TransactionTurn } from "./commit-turn";
 import { CopyIn } from "./copy-in";
 import { TurnLostError, WriteAbortedError } from "./errors";
 import { copyText, MESSAGE_COLUMNS, type MessageRow } from "./rows";
@@ -66,12 +66,8 @@ export async function insertBatch(
   }
   if (method === "copy") {
     try {
-      return await inTransaction(client, options, async (begin, locked) => {
-        // One simple query, run in this order: BEGIN, the counters upsert (it takes the topic locks), then COPY
-        // (it takes the sequence values). No round trip waits between them; COPY starting means the locks are held.
-        await copyInto(client, "messages", rows, options.text, { before: `${begin}; ${countersInline(client, rowCounters(rows))}`, onStarted: locked });
-        return [...rows];
-      });
+      await copyTransaction(client, options, countersInline(client, rowCounters(rows)), options.text ?? copyText(rows));
+      return [...rows];
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
       // Some id is already recorded: redo the batch the idempotent way.
@@ -79,7 +75,7 @@ export async function insertBatch(
     method = "staging";
   }
   const how = method;
-  return inTransaction(client, options, async (begin, locked) => {
+  return inTransaction(client, options, async ({ begin, locked }) => {
     await client.query(begin);
     let insertedIds: Set<string>;
     if (how === "staging") {
@@ -95,7 +91,7 @@ export async function insertBatch(
     }
     const inserted = insertedIds.size === rows.length ? [...rows] : rows.filter((r) => insertedIds.has(r.id));
     await updateCounters(client, inserted);
-    return inserted;
+    return { value: inserted, committed: false };
   });
 }
 
@@ -124,10 +120,8 @@ export async function insertPrepared(
 ): Promise<"all" | MessageRow[]> {
   if (method === "copy" && batch.receivedAt.length > 0) {
     try {
-      await inTransaction(client, options, async (begin, locked) => {
-        const counters = countersInline(client, counterParams(batch.receivedAt.length, () => batch.topic, (i) => batch.receivedAt[i]!));
-        await copyInto(client, "messages", [], batch.text, { before: `${begin}; ${counters}`, onStarted: locked });
-      });
+      const counters = countersInline(client, counterParams(batch.receivedAt.length, () => batch.topic, (i) => batch.receivedAt[i]!));
+      await copyTransaction(client, options, counters, batch.text);
       return "all";
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
@@ -147,7 +141,7 @@ export async function insertEach(
   rows: readonly MessageRow[],
   options: InsertOptions = {},
 ): Promise<{ inserted: MessageRow[]; rejected: { row: MessageRow; error: unknown }[] }> {
-  return inTransaction(client, options, async (begin, locked) => {
+  return inTransaction(client, options, async ({ begin, locked }) => {
     await client.query(begin);
     await lockTopics(client, rows);
     locked();
@@ -166,37 +160,84 @@ export async function insertEach(
       }
     }
     await updateCounters(client, inserted);
-    return { inserted, rejected };
+    return { value: { inserted, rejected }, committed: false };
   });
 }
 
 /**
- * Runs `work` in a transaction, following `turn`: `work` starts only once the turn is ready, runs `begin` (BEGIN
- * and the statement timeout, as one simple query or in front of its first statement) first, and calls locked()
- * once it holds the topic locks; COMMIT follows only if the turn allows it (else TurnLostError). Any failure
- * rolls back and tells the turn. One statement at a time on the connection (pg 9 drops queued queries).
+ * The copy path of insertBatch/insertPrepared: one simple query (copy-in.ts) that runs BEGIN, reports the
+ * transaction's id to the turn, upserts the counters (this takes the topic locks), COPYs the rows (they take their
+ * sequence values) and, when the turn allows it in SQL, checks that the previous batch committed and COMMITs — one
+ * round trip for the whole batch. COPY starting means the locks are held.
+ */
+async function copyTransaction(client: pg.ClientBase, options: InsertOptions, counters: string, text: string | Uint8Array): Promise<void> {
+  await inTransaction(client, options, async ({ begin, locked, began, commit }) => {
+    await copyInto(client, "messages", [], text, {
+      before: `${begin}; SELECT pg_current_xact_id()::text; ${counters}`,
+      after: commit,
+      onStarted: locked,
+      onRow: ([xid]) => xid && began(xid),
+    });
+    return { value: undefined, committed: commit !== undefined };
+  });
+}
+
+/** What `work` gets from inTransaction. */
+interface Transaction {
+  /** BEGIN and the statement timeout: run it first, as one simple query or in front of the first statement. */
+  begin: string;
+  /** Call once the transaction holds the topic locks. */
+  locked(): void;
+  /** Call with the transaction's id (pg_current_xact_id) as soon as it is known. */
+  began(xid: string): void;
+  /**
+   * SQL that commits only if the turn allows it (else it fails, and the transaction rolls back with TurnLostError):
+   * `work` may run it as its last statement and answer `committed: true`. Undefined when the turn cannot be
+   * checked in SQL: `work` must then not commit, and inTransaction commits once the turn allows it.
+   */
+  commit: string | undefined;
+}
+
+/** SQLSTATE of the check in Transaction.commit (its own class, so it is never taken for a data error). */
+const TURN_LOST = "WH001";
+
+/**
+ * Runs `work` in a transaction, following `turn`: `work` starts only once the turn is ready and calls locked()
+ * once it holds the topic locks; the transaction commits (in `work`, or here after it) only if the previous batch
+ * of the turn committed, else it rolls back with TurnLostError. Any failure rolls back and tells the turn. One
+ * statement at a time on the connection (pg 9 drops queued queries).
  */
 async function inTransaction<T>(
   client: pg.ClientBase,
   options: InsertOptions,
-  work: (begin: string, locked: () => void) => Promise<T>,
+  work: (tx: Transaction) => Promise<{ value: T; committed: boolean }>,
 ): Promise<T> {
   const { statementTimeoutMs, turn, signal } = options;
   const ticket = turn ? await turn.ready(signal ?? new AbortController().signal) : undefined;
   if (turn && ticket === undefined) throw new WriteAbortedError();
   const begin = statementTimeoutMs === undefined ? "BEGIN" : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.round(statementTimeoutMs))}`;
+  const previousXid = ticket ? mustFollow(ticket) : null;
+  const commit =
+    previousXid === null
+      ? "COMMIT"
+      : previousXid !== undefined && /^\d+$/.test(previousXid)
+        ? `DO $$BEGIN IF pg_xact_status('${previousXid}'::xid8) IS DISTINCT FROM 'committed' THEN ` +
+          `RAISE EXCEPTION 'the previous batch of this topic did not commit' USING ERRCODE = '${TURN_LOST}'; END IF; END$$; COMMIT`
+        : undefined;
   try {
-    const result = await work(begin, () => turn?.locked());
-    if (turn && ticket && !(await turn.mayCommit(ticket))) throw new TurnLostError();
-    await client.query("COMMIT");
+    const { value, committed } = await work({ begin, commit, locked: () => turn?.locked(), began: (xid) => turn?.began(xid) });
+    if (!committed) {
+      if (turn && ticket && !(await turn.mayCommit(ticket))) throw new TurnLostError();
+      await client.query("COMMIT");
+    }
     turn?.ended(true);
-    return result;
+    return value;
   } catch (error) {
     turn?.ended(false);
     hasStaging.delete(client); // a staging table created in this transaction is gone (IF NOT EXISTS redoes it cheaply)
     // A broken connection cannot roll back; the caller discards it (release(error)) and the server aborts.
     await client.query("ROLLBACK").catch(() => {});
-    throw error;
+    throw (error as { code?: unknown } | null)?.code === TURN_LOST ? new TurnLostError() : error;
   }
 }
 
@@ -213,19 +254,20 @@ async function lockTopics(client: pg.ClientBase, rows: readonly MessageRow[]): P
 
 /**
  * COPY `rows` (text format; `text` when already built by copyText) into `table`, columns as MESSAGE_COLUMNS.
- * `before`: statements sent in the same simple query ahead of the COPY; `onStarted` is called when the
- * server starts taking the data, i.e. once those statements completed. The data goes out with the query
- * (copy-in.ts): the COPY starts as soon as the statements before it are done, with no round trip between.
+ * `before`/`after`: statements sent in the same simple query ahead of / after the COPY; `onStarted` is called when
+ * the server starts taking the data, i.e. once the statements before it completed; `onRow` with each row those
+ * statements return. The data goes out with the query (copy-in.ts): the COPY starts as soon as the statements
+ * before it are done, with no round trip between.
  */
 export async function copyInto(
   client: pg.ClientBase,
   table: string,
   rows: readonly MessageRow[],
   text?: string | Uint8Array,
-  { before, onStarted }: { before?: string; onStarted?: () => void } = {},
+  { before, after, onStarted, onRow }: { before?: string; after?: string; onStarted?: () => void; onRow?: (fields: (string | null)[]) => void } = {},
 ): Promise<void> {
-  const query = `${before ? `${before}; ` : ""}COPY ${table} (${COLUMN_LIST}) FROM STDIN`;
-  await client.query(new CopyIn(query, text ?? copyText(rows), onStarted)).done;
+  const query = `${before ? `${before}; ` : ""}COPY ${table} (${COLUMN_LIST}) FROM STDIN${after ? `; ${after}` : ""}`;
+  await client.query(new CopyIn(query, text ?? copyText(rows), { onStarted, onRow })).done;
 }
 
 /**

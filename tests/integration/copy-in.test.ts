@@ -32,6 +32,21 @@ describe("CopyIn", () => {
     });
   });
 
+  it("runs the statements after the COPY once its data ended, and hands over the rows of those before it", async () => {
+    await withClient(async (client) => {
+      await client.query("CREATE TABLE copy_around (n int, t text)");
+      const rows: (string | null)[][] = [];
+      const copy = new CopyIn("BEGIN; SELECT 'before' AS a, NULL AS b; COPY copy_around (n, t) FROM STDIN; COMMIT", lines(100), {
+        onRow: (fields) => rows.push(fields),
+      });
+      expect(await client.query(copy).done).toBe(100);
+      expect(rows).toEqual([["before", null]]);
+      // Committed by the COMMIT inside the query: another session sees the rows, this one is outside any transaction.
+      expect((await database.pool.query("SELECT count(*)::int AS n FROM copy_around")).rows[0]).toEqual({ n: 100 });
+      expect((client as unknown as { getTransactionStatus(): string }).getTransactionStatus()).toBe("I");
+    });
+  });
+
   it("rejects with the error of a statement before the COPY, and the connection goes on", async () => {
     await withClient(async (client) => {
       await client.query("CREATE TABLE copy_before (n int, t text)");
@@ -62,7 +77,7 @@ describe("CopyIn", () => {
         const pid = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
         let started = false;
         const copy = client.query(
-          new CopyIn("BEGIN; SELECT 1 FROM copy_gate WHERE id = 1 FOR UPDATE; COPY copy_after (n, t) FROM STDIN", lines(2_000), () => (started = true)),
+          new CopyIn("BEGIN; SELECT 1 FROM copy_gate WHERE id = 1 FOR UPDATE; COPY copy_after (n, t) FROM STDIN", lines(2_000), { onStarted: () => (started = true) }),
         );
         // The copying session is waiting for the lock, its data already sent: nothing is copied, nothing started.
         const waiting = async () =>

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
 import { createMessage, newId, openTopic, type Message } from "@whisper/core";
+import { CopyIn } from "@/server/history/copy-in";
 import { Recorder } from "@/server/history/recorder";
 import { messageRow } from "@/server/history/rows";
 import { insertBatch } from "@/server/history/writer";
@@ -93,17 +94,28 @@ describe("history order", () => {
   it("keeps publish order when transactions fail after taking the topic lock and are retried", async () => {
     const topicName = `order-faults-${newId()}`;
     const url = `eventbus:${topicName}?bus=order-${id}`;
-    // Every 4th COMMIT is lost on the way (the transaction rolls back): the batch cut after it holds the
-    // lock next, must roll back too, and both are written again in their order.
+    // Every 4th transaction fails just before its COMMIT, after taking the topic lock (it rolls back): the batch
+    // cut after it holds the lock next, must roll back too, and both are written again in their order. A COMMIT
+    // sent on its own is lost on the way; one sent with the batch's data (copy-in.ts) meets a failing statement.
     let commits = 0;
     let lost = 0;
+    let followedOnServer = 0;
     const faulty = withConnect(pool, async (connect) => {
       const client = await connect();
       return new Proxy(client, {
         get(target, prop, receiver) {
           if (prop === "query") {
             return (...args: unknown[]) => {
-              if (args[0] === "COMMIT" && ++commits % 4 === 0) {
+              const [query] = args;
+              if (query instanceof CopyIn && query.text.endsWith("; COMMIT")) {
+                // The batch after a failed one learns it on the server (its check before COMMIT fails).
+                query.done.catch((error: { code?: string }) => void (error.code === "WH001" && followedOnServer++));
+                if (++commits % 4 === 0) {
+                  lost++;
+                  const failing = "DO $$BEGIN RAISE EXCEPTION 'failure before COMMIT (simulated)' USING ERRCODE = '57014'; END$$; COMMIT";
+                  Object.assign(query, { text: `${query.text.slice(0, -"COMMIT".length)}${failing}` });
+                }
+              } else if (query === "COMMIT" && ++commits % 4 === 0) {
                 lost++;
                 return Promise.reject(new Error("COMMIT lost (simulated)"));
               }
@@ -127,6 +139,7 @@ describe("history order", () => {
       await recorder.close();
     }
     expect(lost).toBeGreaterThan(0);
+    expect(followedOnServer).toBeGreaterThan(0);
     await expectPublishOrder(topicName, messages);
   });
 
