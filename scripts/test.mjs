@@ -204,7 +204,11 @@ for (const suite of selected) {
   const c = counts(suite);
   if (c) for (const k of Object.keys(total)) total[k] += c[k];
   if (c) failures.push(...c.failures);
-  if (status !== 0 && (!c || c.failed === 0)) total.failed++; // a step that failed without failing a test (lint, build…)
+  if (status !== 0 && (!c || c.failed === 0)) {
+    // A step that failed without failing a test (lint, typecheck, a web server that did not start…).
+    total.failed++;
+    failures.push(`${suite.name}: exited with ${status} and no failed test (its output above says why)`);
+  }
   summary.push({ suite: suite.name, ok: status === 0, seconds: Math.round((Date.now() - started) / 1000), ...c });
 }
 
