@@ -8,6 +8,7 @@
  * Every step inherits the env Playwright passes (see tests/e2e/env.ts). Exits non-zero on the first failure.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -67,3 +68,32 @@ log(`$ next start on ${env.HOSTNAME}:${env.PORT}`);
 const server = spawn(nextBin, ["start", "-H", env.HOSTNAME ?? "127.0.0.1", "-p", env.PORT ?? "3000"], { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.kill(signal));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+stopWhenOrphaned();
+
+/**
+ * Playwright starts this script, through a shell. If Playwright is killed (a cancelled run), nobody would stop the
+ * server and the next run would find its port taken: so the server is stopped once this script's parent or the
+ * process that started that parent is gone (the latter read from /proc at start, where there is one).
+ */
+function stopWhenOrphaned() {
+  const parent = process.ppid;
+  let starter;
+  try {
+    starter = Number(readFileSync(`/proc/${parent}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[1]);
+  } catch {
+    starter = undefined;
+  }
+  const alive = (pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  setInterval(() => {
+    if (process.ppid === parent && (!starter || starter <= 1 || alive(starter))) return;
+    log("the test runner that started this server is gone; stopping it");
+    server.kill("SIGTERM");
+  }, 2_000).unref();
+}
