@@ -385,7 +385,16 @@ describe("history through the API on JetStream", () => {
     for (let start = 0; start < 5000; start += 500) {
       await Promise.all(Array.from({ length: 500 }, (_, i) => js.publish(topic, Buffer.from(JSON.stringify({ burst: start + i })))));
     }
-    await eventually(async () => ((await rowCount()) === before + 5000 ? true : undefined), "5,000 more rows", 150_000);
+    try {
+      await eventually(async () => ((await rowCount()) === before + 5000 ? true : undefined), "5,000 more rows", 150_000);
+    } catch (error) {
+      // A stall (seen once under load): say where the recorder stands, for the next reader of this failure.
+      const health = await (await app.api("/api/health")).text();
+      const recorderLines = (await (await app.api("/api/metrics")).text()).split("\n").filter((l) => l.includes(topic) && l.startsWith("whisper_recorder"));
+      throw new Error(
+        `${(error as Error).message}; rows ${(await rowCount()) - before} of 5000\nhealth: ${health}\n${recorderLines.join("\n")}\nserver log:\n${app.output().slice(-4000)}`,
+      );
+    }
     const metrics = await (await app.api("/api/metrics")).text();
     const inWorker = new RegExp(`whisper_recorder_prepared_in_worker_total\\{topic="${topic}"\\} (\\d+)`).exec(metrics);
     expect(Number(inWorker?.[1])).toBeGreaterThan(0);
