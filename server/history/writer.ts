@@ -202,6 +202,19 @@ interface Transaction {
 const TURN_LOST = "WH001";
 
 /**
+ * Transaction.commit for a turn that must follow `previousXid` (mustFollow): a plain COMMIT when there is nothing
+ * to follow; the server-side check then COMMIT for a known transaction id; undefined when the id is unknown.
+ */
+function commitStatement(previousXid: string | null | undefined): string | undefined {
+  if (previousXid === null) return "COMMIT";
+  if (previousXid === undefined || !/^\d+$/.test(previousXid)) return undefined;
+  return (
+    `DO $$BEGIN IF pg_xact_status('${previousXid}'::xid8) IS DISTINCT FROM 'committed' THEN ` +
+    `RAISE EXCEPTION 'the previous batch of this topic did not commit' USING ERRCODE = '${TURN_LOST}'; END IF; END$$; COMMIT`
+  );
+}
+
+/**
  * Runs `work` in a transaction, following `turn`: `work` starts only once the turn is ready and calls locked()
  * once it holds the topic locks; the transaction commits (in `work`, or here after it) only if the previous batch
  * of the turn committed, else it rolls back with TurnLostError. Any failure rolls back and tells the turn. One
@@ -216,14 +229,7 @@ async function inTransaction<T>(
   const ticket = turn ? await turn.ready(signal ?? new AbortController().signal) : undefined;
   if (turn && ticket === undefined) throw new WriteAbortedError();
   const begin = statementTimeoutMs === undefined ? "BEGIN" : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.round(statementTimeoutMs))}`;
-  const previousXid = ticket ? mustFollow(ticket) : null;
-  const commit =
-    previousXid === null
-      ? "COMMIT"
-      : previousXid !== undefined && /^\d+$/.test(previousXid)
-        ? `DO $$BEGIN IF pg_xact_status('${previousXid}'::xid8) IS DISTINCT FROM 'committed' THEN ` +
-          `RAISE EXCEPTION 'the previous batch of this topic did not commit' USING ERRCODE = '${TURN_LOST}'; END IF; END$$; COMMIT`
-        : undefined;
+  const commit = commitStatement(ticket ? mustFollow(ticket) : null);
   try {
     const { value, committed } = await work({ begin, commit, locked: () => turn?.locked(), began: (xid) => turn?.began(xid) });
     if (!committed) {
