@@ -16,7 +16,8 @@ export interface ReplicaState {
 
 /**
  * Re-reads the topics and the open stalls from the database: adopts topics created elsewhere, releases topics
- * deleted elsewhere, pauses keys that have an open stalled entry. Repairs whatever a lost control event left.
+ * deleted elsewhere, pauses keys that have an open stalled entry and unpauses keys whose entry was resolved
+ * elsewhere. Repairs whatever a lost control event left.
  */
 export async function catchUp(state: ReplicaState): Promise<void> {
   const stored = new Set((await listTopics()).map((t) => t.name));
@@ -28,7 +29,7 @@ export async function catchUp(state: ReplicaState): Promise<void> {
     // would drop what the in-process bus holds for its recorder.
     if (!stored.has(name) && !(await getTopic(name))) await state.topics.release(name);
   }
-  await state.stalls.pauseStoredKeys((name) => state.topics.get(name));
+  await state.stalls.syncStoredKeys(state.topics.all());
 }
 
 /** Applies another replica's event to this one. Never throws: a failure is logged (the next catch-up repairs it). */

@@ -120,7 +120,7 @@ export class Runtime {
       await upsertTopic({ name, url: topicUrl(this.config.bus, name), ordering });
       await this.#topics.open(name, ordering);
     }
-    await this.#stalls.pauseStoredKeys((name) => this.#topics.get(name));
+    await this.#stalls.syncStoredKeys(this.#topics.all());
     try {
       const transport = await openControlTransport(this.config.bus, this.config.databaseUrl, {
         onPayload: (payload) => this.#control?.receive(payload),

@@ -31,7 +31,10 @@ export interface StallKeeperOptions {
  * - messages being resent by a resume (ManagedTopic.resending) are not stored again when they fail: the
  *   entry being resumed keeps them;
  * - pauseFromElsewhere() pauses a key in this core for a reason found outside it (another replica's failed
- *   send, an open entry in the database at start); resumeHere() unpauses it;
+ *   send, an open entry in the database at start);
+ * - syncStoredKeys() makes this core's paused keys agree with the open entries in the database: it pauses the
+ *   keys that have one and unpauses those whose entry was resolved elsewhere (a `key.resumed` this replica
+ *   missed), never a key whose pause may not be stored yet;
  * - flush() waits for every write under way.
  */
 export class StallKeeper {
@@ -39,6 +42,8 @@ export class StallKeeper {
   readonly #chains = new Map<string, Promise<void>>();
   /** Keys this process is resuming now. */
   readonly #resuming = new Set<string>();
+  /** Per key, when its last stall write ended (ms) and whether it failed. */
+  readonly #lastWrite = new Map<string, { at: number; failed: boolean }>();
 
   constructor(options: StallKeeperOptions) {
     this.#options = options;
@@ -92,20 +97,48 @@ export class StallKeeper {
   }
 
   /**
-   * Pauses, in this core, every key that has an open stalled entry in the database (start-up, catch-up),
-   * except the keys this process is resuming right now (their entry stays open until the resend is done).
+   * Makes this core's paused keys agree with the database (start-up, catch-up):
+   * - pauses every key that has an open stalled entry, except the keys this process is resuming right now
+   *   (their entry stays open until the resend is done);
+   * - unpauses a key of an ordering topic that has no open entry, because a Resume elsewhere resolved it and this
+   *   replica missed its `key.resumed`, but only when the absence is certain: the key paused before the database
+   *   was read, none of its writes is under way, ended after that read or failed here (a pause whose messages
+   *   were never stored stays until resumed here), and a pause from another replica is older than
+   *   REMOTE_WRITE_GRACE_MS (that replica stores its entry after telling the others).
+   * Returns how many keys it paused and unpaused.
    */
-  async pauseStoredKeys(topics: (name: string) => ManagedTopic | undefined): Promise<number> {
+  async syncStoredKeys(topics: Iterable<ManagedTopic>): Promise<{ paused: number; unpaused: number }> {
+    const readAt = Date.now();
+    const open = await openStalledKeys();
+    const openIds = new Set(open.map((s) => chainKey(s.topic, s.orderingKey)));
     let paused = 0;
-    for (const { topic, orderingKey, error } of await openStalledKeys()) {
+    let unpaused = 0;
+    const byName = new Map([...topics].map((m) => [m.name, m]));
+    for (const { topic, orderingKey, error } of open) {
       if (this.#resuming.has(chainKey(topic, orderingKey))) continue;
-      const managed = topics(topic);
+      const managed = byName.get(topic);
       if (managed?.ordering && this.pauseFromElsewhere(managed, orderingKey, `stalled: ${error}`)) paused++;
     }
-    return paused;
+    for (const managed of byName.values()) {
+      if (!managed.ordering) continue;
+      for (const key of managed.topic.pausedKeys()) {
+        const id = chainKey(managed.name, key.orderingKey);
+        if (openIds.has(id) || this.#resuming.has(id) || this.#chains.has(id)) continue;
+        const lastWrite = this.#lastWrite.get(id);
+        if (lastWrite && (lastWrite.failed || lastWrite.at >= readAt)) continue;
+        const pausedAt = key.pausedAt.getTime();
+        const settledBy = key.error instanceof RemotePauseError ? readAt - REMOTE_WRITE_GRACE_MS : readAt;
+        if (pausedAt >= settledBy) continue;
+        if (managed.topic.resume(key.orderingKey)) {
+          unpaused++;
+          console.warn(`whisper: ${managed.name} key ${key.orderingKey} unpaused: its stalled entry was resolved by another replica`);
+        }
+      }
+    }
+    return { paused, unpaused };
   }
 
-  /** Runs `resume` (a Resume of `topic`/`key` by this process) with the key kept out of pauseStoredKeys(). */
+  /** Runs `resume` (a Resume of `topic`/`key` by this process) with the key kept out of syncStoredKeys(). */
   async resuming<T>(topic: string, key: string, resume: () => Promise<T>): Promise<T> {
     const id = chainKey(topic, key);
     this.#resuming.add(id);
@@ -126,8 +159,12 @@ export class StallKeeper {
     const next = (this.#chains.get(id) ?? Promise.resolve())
       .then(write)
       .then(
-        () => this.#options.metrics.stallWrite("ok"),
+        () => {
+          this.#lastWrite.set(id, { at: Date.now(), failed: false });
+          this.#options.metrics.stallWrite("ok");
+        },
         (error) => {
+          this.#lastWrite.set(id, { at: Date.now(), failed: true });
           this.#options.metrics.stallWrite("failed");
           console.error(`whisper: could not store stalled messages of ${topic} key ${key}:`, describe(error));
         },
@@ -139,6 +176,9 @@ export class StallKeeper {
     return next;
   }
 }
+
+/** How long a key paused by another replica may go without its stalled entry in the database (it is written after the pause is announced). */
+const REMOTE_WRITE_GRACE_MS = 10_000;
 
 function chainKey(topic: string, key: string): string {
   return `${topic}\u0000${key}`;

@@ -1,5 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSchema, ensureBuilt, eventually, startApp, type RunningApp, type TestSchema } from "../support/app";
 import { TestNatsServer } from "../support/nats-server";
@@ -170,14 +171,34 @@ describe("two dashboards on one JetStream and one PostgreSQL", () => {
 
     const resumed = await json<{ results: Array<{ id: string; status: string }> }>(b, `/api/ordering/${entry.id}/resume`, { method: "POST" });
     expect(resumed.results.every((r) => r.status === "published")).toBe(true);
-    const [again] = await eventually(async () => {
-      const o = await publish(a, ORDERED, [event("k-3", { orderingkey: "K" })]);
-      return o[0]!.status === "published" ? o : undefined;
-    }, "A publishing K again", 10_000);
+    // A unpauses K when it hears B's key.resumed, or, if its control channel was still reconnecting after the
+    // outage and missed it, at its next catch-up (every 15 s), which finds K's entry resolved. A publish before
+    // that would be stored behind a new stall, so the test publishes once A's core has K unpaused.
+    await eventually(async () => ((await pausedInCore(a)) === 0 ? true : undefined), "K unpaused on A", 30_000);
+    const [again] = await publish(a, ORDERED, [event("k-3", { orderingkey: "K" })]);
     expect(again!.status).toBe("published");
     const order = await streamOrder(ORDERED, "K");
     expect(order).toEqual(["k-1", "k-2", "k-b", "k-3"]);
     expect(new Set(order).size).toBe(order.length);
+  });
+
+  it("a key whose entry was resolved while its key.resumed was lost is unpaused on every replica by the catch-up", async () => {
+    await stallKey(a, "L", ["l-1"]);
+    for (const app of [a, b]) await eventually(async () => ((await pausedInCore(app)) === 1 ? true : undefined), "L paused in each core", 30_000);
+    // What a Resume on a replica whose control event never arrived leaves: the entry resolved, nobody told.
+    const db = new pg.Client({ connectionString: schema.databaseUrl.replace(/\?schema=.*$/, "") });
+    await db.connect();
+    try {
+      const resolved = await db.query(`UPDATE "${schema.name}".stalls SET status = 'resumed' WHERE topic = $1 AND ordering_key = 'L' AND status = 'stalled'`, [ORDERED]);
+      expect(resolved.rowCount).toBe(1);
+    } finally {
+      await db.end();
+    }
+    const started = Date.now();
+    for (const app of [a, b]) await eventually(async () => ((await pausedInCore(app)) === 0 ? true : undefined), "L unpaused by the catch-up", 40_000);
+    console.log(`replicas: a resolved entry with its key.resumed lost was unpaused on both replicas after ${Date.now() - started} ms`);
+    const [after] = await publish(a, ORDERED, [event("l-2", { orderingkey: "L" })]);
+    expect(after!.status).toBe("published");
   });
 
   it("Resume with 20 concurrent publishers on the key keeps the stalled messages first", async () => {
