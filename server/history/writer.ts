@@ -89,7 +89,7 @@ export async function insertBatch(
       locked();
       insertedIds = await insertViaUnnest(client, rows);
     }
-    const inserted = insertedIds.size === rows.length ? [...rows] : rows.filter((r) => insertedIds.has(r.id));
+    const inserted = insertedIds.size === rows.length ? [...rows] : firstOfEachInserted(rows, insertedIds);
     await updateCounters(client, inserted);
     return { value: inserted, committed: false };
   });
@@ -295,6 +295,16 @@ async function insertFromStaging(client: pg.ClientBase): Promise<Set<string>> {
     `INSERT INTO messages (${COLUMN_LIST}) SELECT ${COLUMN_LIST} FROM ${STAGING} ORDER BY ord ON CONFLICT (id) DO NOTHING RETURNING id`,
   );
   return new Set(result.rows.map((r) => r.id));
+}
+
+/**
+ * The rows whose id was inserted, in input order, each id once: a batch can hold one id twice (an at-least-once
+ * broker delivering a message again before the first delivery's batch was written), and only its first row, the one
+ * inserted, is new.
+ */
+function firstOfEachInserted(rows: readonly MessageRow[], insertedIds: Set<string>): MessageRow[] {
+  const taken = new Set<string>();
+  return rows.filter((r) => insertedIds.has(r.id) && !taken.has(r.id) && taken.add(r.id));
 }
 
 // WITH ORDINALITY … ORDER BY: rows are inserted (and take ingest_seq values) in array order.

@@ -299,5 +299,20 @@ describe("insertBatch", () => {
       expect(stored.data).toEqual({ encoding: "text", value: "line 7\twith\\escapes\n" });
       expect(stored.sequence).toBe("7");
     });
+
+    it(`${method}: a batch holding one id twice inserts, reports and counts it once`, async () => {
+      const topicName = `insert-twice-${method}-${newId()}`;
+      const rows = Array.from({ length: 3 }, (_, i) => messageRow(createMessage({ type: "x", data: { i } }), topicName, new Date(), i));
+      const client = await pool.connect();
+      try {
+        const inserted = await insertBatch(client, [...rows, ...rows], method);
+        expect(inserted.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+      } finally {
+        client.release();
+      }
+      expect(await countRows(topicName)).toBe(3);
+      const { rows: stats } = await pool.query("SELECT message_count FROM topic_stats WHERE topic = $1", [topicName]);
+      expect(stats[0].message_count).toBe("3");
+    });
   }
 });
