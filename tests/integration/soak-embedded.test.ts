@@ -141,13 +141,15 @@ describe("soak: the embedded default under a busy dashboard", () => {
     }, "recorder lag back to 0", 60_000);
     expect(behind.length).toBeGreaterThanOrEqual(DEMO_TOPICS.length);
 
-    // Every event the demo published, and every stalled one a resume published, is in history once.
+    // Every event the demo published, and every stalled one a resume published, is in history once, and so is
+    // every replay copy answered 201.
     const expected = demo!.published + resent.size;
+    const settledAt = Date.now();
     let quietReads = 0;
     let lastSize = -1;
     const history = await eventually(async () => {
       const ids = new Map<string, number>();
-      let replayed = 0;
+      const copies = new Map<string, Summary>();
       for (const topic of DEMO_TOPICS) {
         for (let cursor: string | null | undefined; cursor !== null; ) {
           const page = await call<{ items: Summary[]; nextCursor: string | null }>(
@@ -157,24 +159,26 @@ describe("soak: the embedded default under a busy dashboard", () => {
           if (!page) throw new Error("a history page failed");
           for (const m of page.items) {
             // A replay refused because its key was paused is stalled, then resent by a Resume: it counts as resent.
-            if (m.replayOf && !resent.has(m.id)) replayed++;
+            if (m.replayOf && !resent.has(m.id)) copies.set(m.id, m);
             else ids.set(m.id, (ids.get(m.id) ?? 0) + 1);
           }
           cursor = page.nextCursor;
         }
       }
+      const complete = ids.size >= expected && replayCopies.every((id) => copies.has(id));
       // Settles when complete, or after a few quiet reads so a shortfall is reported with its figures below.
-      quietReads = ids.size === lastSize ? quietReads + 1 : 0;
-      lastSize = ids.size;
-      return ids.size >= expected || quietReads >= 20 ? { ids, replayed } : undefined;
-    }, `${expected} demo events in history`, 60_000);
+      const size = ids.size + copies.size;
+      quietReads = size === lastSize ? quietReads + 1 : 0;
+      lastSize = size;
+      return complete || quietReads >= 20 ? { ids, copies, tookMs: Date.now() - settledAt } : undefined;
+    }, `${expected} demo events and ${replays} replay copies in history`, 60_000);
     const stalls = await call<{ stalled: StalledEntry[] }>("GET", "/api/ordering");
     const missingResent = [...resent].filter((id) => !history.ids.has(id));
     const lookups = await Promise.all(
       missingResent.slice(0, 5).map(async (id) => `${id}: ${(await fetch(`${base}/api/messages/${id}`, { headers })).status}`),
     );
     const context = [
-      `published ${demo!.published}, resent ${resent.size}, in history ${history.ids.size}`,
+      `published ${demo!.published}, resent ${resent.size}, in history ${history.ids.size}, history complete after ${history.tookMs} ms`,
       `resent but not browsed: ${lookups.join(", ") || "none"}`,
       `open stalls ${JSON.stringify(stalls?.stalled.map((s) => ({ status: s.status, messages: s.messages.map((m) => m.status) })))}`,
       `server log:\n${running.output().split("\n").filter((l) => l.includes("whisper")).slice(-40).join("\n")}`,
@@ -183,17 +187,23 @@ describe("soak: the embedded default under a busy dashboard", () => {
     expect([...history.ids.values()].filter((n) => n !== 1)).toEqual([]);
     expect(history.ids.size, context).toBe(expected);
     for (const id of resent) expect(history.ids.has(id)).toBe(true);
-    if (history.replayed !== replays) {
-      // Which copies history lacks, what GET /api/messages/{id} says of each, and whether a Resume sent it.
-      const missing = await Promise.all(
-        replayCopies.map(async (id) => `${id}: ${(await fetch(`${base}/api/messages/${id}`, { headers })).status}${resent.has(id) ? " (resent)" : ""}`),
+    const unseen = replayCopies.filter((id) => !history.copies.has(id));
+    if (unseen.length > 0 || history.copies.size !== replays) {
+      // Each copy the browse did not list as a replay: what GET /api/messages/{id} holds of it, and whether the
+      // browse listed it as something else.
+      const detail = await Promise.all(
+        unseen.map(async (id) => {
+          const response = await fetch(`${base}/api/messages/${encodeURIComponent(id)}`, { headers });
+          const body = response.ok ? ((await response.json()) as Summary & { receivedAt?: string }) : undefined;
+          return `${id}: GET ${response.status} topic ${body?.topic} replayOf ${body?.replayOf} receivedAt ${body?.receivedAt}; listed otherwise ${history.ids.has(id)}; resent ${resent.has(id)}`;
+        }),
       );
-      expect.fail(`${history.replayed} replay copies in history, ${replays} replays answered 201: ${missing.join(", ")}\n${context}`);
+      expect.fail(`${history.copies.size} replay copies in history, ${replays} replays answered 201; not listed as copies:\n${detail.join("\n")}\n${context}`);
     }
     expect(failures).toEqual([]);
     expect(running.output()).not.toMatch(/Warning|MaxListeners/);
     console.log(
-      `soak: ${demo!.published} published + ${resent.size} resent, ${replays} replays, ${resumes} resumes during traffic, ${requests} requests, 0 failed`,
+      `soak: ${demo!.published} published + ${resent.size} resent, ${replays} replays, ${resumes} resumes during traffic, ${requests} requests, 0 failed; history complete ${history.tookMs} ms after the recorder caught up`,
     );
   });
 });
