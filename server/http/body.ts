@@ -20,9 +20,9 @@ export function tooLarge(limit: number, declared?: number): AppError {
 }
 
 /**
- * Reads the whole body, or throws a 413 problem once more than `limit` bytes arrived (or were declared).
- * Past that point the rest is read and dropped, within httpDefaults.body.tooLargeDrain* (discardRest), and
- * the stream is never cancelled: cancelling would destroy the socket before the 413 is sent.
+ * Reads the whole body, or throws a 413 problem as soon as more than `limit` bytes arrived (or were declared).
+ * The stream is never cancelled (that would destroy the socket before the 413 is sent): the server hook drops
+ * the rest of the body after the answer (lingerOnUnreadBody, server/whisper/drivers/http/linger.ts).
  */
 export async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
   const declaredHeader = request.headers.get("content-length");
@@ -44,10 +44,7 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
       });
       if (done) break;
       total += value.byteLength;
-      if (total > limit) {
-        await discardRest(reader);
-        throw tooLarge(limit);
-      }
+      if (total > limit) throw tooLarge(limit);
       chunks.push(value);
     }
   } finally {
@@ -61,27 +58,6 @@ export async function readLimited(request: Request, limit: number): Promise<Uint
     offset += chunk.byteLength;
   }
   return bytes;
-}
-
-/**
- * Reads and drops what is left of a refused body, until it ends, tooLargeDrainBytes were dropped or
- * tooLargeDrainMs passed, so that the client has sent it all when the answer goes out. Never throws.
- */
-async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-  const { tooLargeDrainBytes, tooLargeDrainMs } = httpDefaults.body;
-  let timer: NodeJS.Timeout | undefined;
-  const timeUp = new Promise<"time">((resolve) => (timer = setTimeout(() => resolve("time"), tooLargeDrainMs)));
-  try {
-    for (let dropped = 0; dropped < tooLargeDrainBytes; ) {
-      const read = reader.read();
-      read.catch(() => {}); // a read still pending when time is up rejects once the lock is released
-      const next = await Promise.race([read, timeUp]).catch(() => "failed" as const);
-      if (next === "time" || next === "failed" || next.done) return;
-      dropped += next.value.byteLength;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });

@@ -12,13 +12,6 @@ export const httpDefaults = {
     jsonBytes: 64 * 1024,
     /** POST /api/topics/{topic}/events: one event or a batch; larger transfers belong on the bus itself. */
     eventsBytes: 4 * 1024 * 1024,
-    /**
-     * After a body is refused as too large, up to this much more of it is read and dropped (for at most
-     * tooLargeDrainMs) before the 413 goes out: a connection closed with unread data is reset by TCP, and a
-     * client still sending would then lose the answer. Bounded, so a sender cannot keep the server reading.
-     */
-    tooLargeDrainBytes: 32 * 1024 * 1024,
-    tooLargeDrainMs: 5_000,
   },
   /** Most events one batch request may carry (each is published and reported on its own). */
   maxBatchEvents: 1000,

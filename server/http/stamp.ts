@@ -1,6 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
+import { lingerOnUnreadBody } from "@whisper/core";
 import { AppError } from "../errors";
 import { PROBLEM_CONTENT_TYPE, problemBody } from "./problem";
 
@@ -13,7 +14,8 @@ import { PROBLEM_CONTENT_TYPE, problemBody } from "./problem";
  * - gets PEER_HEADER = the socket's remote address (the client, or the reverse proxy in front of us);
  * - gets REPEATED_HEADER = the names (lower-case, comma-separated) of single-valued headers it carried more
  *   than once: every `ce-*`, content-type, content-length, authorization, origin.
- * It also answers requests Node cannot parse with problem+json (answerClientError).
+ * It also answers requests Node cannot parse with problem+json (answerClientError), and gives every answer sent
+ * before its request body arrived in full a lingering close (lingerOnUnreadBody, from the core).
  * Without the hook (e.g. a route called in a unit test) the headers are absent: readers treat the peer as
  * unknown and nothing as repeated.
  */
@@ -68,7 +70,10 @@ export function installRequestStamp(): void {
     if (proto[INSTALLED]) continue;
     const emit = proto.emit as (this: http.Server, event: string | symbol, ...args: unknown[]) => boolean;
     proto.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
-      if (event === "request") stamp(args[0] as http.IncomingMessage);
+      if (event === "request") {
+        stamp(args[0] as http.IncomingMessage);
+        lingerOnUnreadBody(args[0] as http.IncomingMessage, args[1] as http.ServerResponse);
+      }
       if (event === "clientError" && this.listenerCount("clientError") === 0) {
         answerClientError(args[0] as Error & { code?: string }, args[1] as Duplex);
         return true;

@@ -133,6 +133,14 @@ export const defaults = {
     maxInFlight: 64,
     /** Request bodies a subscription accepts: 4× the default batch (1 MiB), room for base64 and JSON escapes. */
     maxBodyBytes: 4 * 1024 * 1024,
+    /**
+     * An answer sent before its body arrived in full (a 413) is followed by a lingering close: the rest of the
+     * body is read and dropped for up to this long or this many bytes, then the connection closes. A connection
+     * closed with unread data is reset by TCP, and a client still sending would lose the answer
+     * (drivers/http/linger.ts). Bounded, so a sender cannot keep the server reading.
+     */
+    unreadLingerMs: 5_000,
+    unreadLingerBytes: 32 * 1024 * 1024,
     /** Deliveries one subscription holds unsettled before new requests are answered 503 (the sender retries). */
     maxQueued: 10_000,
     /** Answer after the handler settled: ack → 2xx, nack → 5xx, so a nack makes the sender retry. */

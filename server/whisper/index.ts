@@ -57,6 +57,7 @@ export { defaults } from "./defaults.js";
 export { backoffDelay } from "./timing.js";
 export { getBus } from "./drivers/eventbus/bus.js";
 export { natsServerAddress } from "./drivers/nats/url.js";
+export { lingerOnUnreadBody, type LingerBounds } from "./drivers/http/linger.js";
 
 export * as wire from "./wire.js";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSchema, ensureBuilt, startApp, type RunningApp, type TestSchema } from "../support/app";
-import { chunkedUpload, rssMiB } from "../support/http";
+import { chunkedUpload, keepSendingUpload, rssMiB } from "../support/http";
 
 /**
  * Request bodies are limited while they stream in, on every route and before any authentication work: an
@@ -77,6 +77,23 @@ describe("a 256 MiB chunked body", () => {
     expect(JSON.parse(answer.body).detail).toContain("4194304 bytes");
     expect(growthMiB).toBeLessThan(MAX_GROWTH_MIB);
   });
+
+  for (const connection of ["keep-alive", "close"]) {
+    it(`to a client that keeps sending after the 413 still reaches it whole, with no reset (connection: ${connection})`, async () => {
+      // Closing a socket with unread data makes TCP reset it, and a client still writing then loses the answer
+      // (EPIPE/ECONNRESET before it read the 413): the server goes on reading and dropping for a while.
+      const { answer, sentAfterAnswer, error } = await keepSendingUpload(
+        app.url,
+        `/api/topics/${TOPIC}/events`,
+        { "content-type": "application/cloudevents+json", authorization: `Bearer ${app.token}`, connection },
+        { keepSendingMs: 1_000, bytesPerSecond: 8 * 1024 * 1024 },
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+      expect(answer).toContain("4194304 bytes");
+      expect(sentAfterAnswer, "the client went on sending after the answer").toBeGreaterThan(1024 * 1024);
+      expect(error, "the connection ended without a reset").toBeUndefined();
+    });
+  }
 
   it("leaves the server serving", async () => {
     expect((await app.api("/api/topics")).status).toBe(200);

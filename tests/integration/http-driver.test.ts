@@ -17,6 +17,7 @@ import {
   type Subscription,
   type Topic,
 } from "@whisper/core";
+import { keepSendingUpload } from "../support/http";
 import { freePort } from "../support/net";
 import { deferred, nextMacrotask } from "../support/wait";
 
@@ -264,6 +265,18 @@ describe("http driver", () => {
       code: ErrorCode.MessageTooLarge,
       status: 413,
     });
+  });
+
+  it("answers a sender that keeps sending an oversized body 413 and closes without a reset (lingering close)", async () => {
+    const p = uniquePath();
+    await subscription(`${base}${p}?maxBodyBytes=1000`);
+    const result = await keepSendingUpload(base, p, { "content-type": "application/octet-stream", "ce-specversion": "1.0", "ce-id": "x", "ce-type": "t", "ce-source": "/s" }, {
+      keepSendingMs: 500,
+      bytesPerSecond: 8 * 1024 * 1024,
+    });
+    expect(result.answer).toMatch(/^HTTP\/1\.1 413 [\s\S]*exceeds the limit of 1000 bytes/);
+    expect(result.sentAfterAnswer).toBeGreaterThan(1024 * 1024);
+    expect(result.error, "the connection ended without a reset").toBeUndefined();
   });
 
   it("reports a timeout as a retryable ERR_TIMEOUT and a refused connection as ERR_CONNECTION", async () => {

@@ -1,4 +1,5 @@
 import http from "node:http";
+import net from "node:net";
 import { readFileSync } from "node:fs";
 
 /**
@@ -91,5 +92,57 @@ export function rawRequest(
     });
     req.on("error", reject);
     req.end(body);
+  });
+}
+
+/**
+ * A client that does not stop sending when it is answered: over a raw socket it POSTs a chunked body of 'a' at
+ * about `bytesPerSecond` (never faster than the server reads) until `keepSendingMs` after the first byte of the
+ * answer (Infinity: until the server closes), then ends the body and its side of the connection, and waits for
+ * the server to close it. Resolves with the answer (head and body as text) and what was sent after it; a reset
+ * (ECONNRESET, EPIPE) is reported in `error`, not thrown, so a test can assert there was none.
+ */
+export function keepSendingUpload(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string>,
+  { keepSendingMs, bytesPerSecond }: { keepSendingMs: number; bytesPerSecond: number },
+): Promise<{ answer: string; sentAfterAnswer: number; error?: string }> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve) => {
+    // Half-open allowed: like an HTTP client mid-upload, it goes on sending after the server ended its side.
+    const socket = net.connect({ host: url.hostname, port: Number(url.port), allowHalfOpen: true });
+    const head = [`POST ${path} HTTP/1.1`, `host: ${url.host}`, "transfer-encoding: chunked"];
+    for (const [name, value] of Object.entries(headers)) head.push(`${name}: ${value}`);
+    const chunk = Buffer.alloc(16 * 1024, 0x61);
+    const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from("\r\n")]);
+    let answer = "";
+    let answeredAt: number | undefined;
+    let sentAfterAnswer = 0;
+    let error: string | undefined;
+    let ended = false;
+    const pump = setInterval(() => {
+      if (ended || socket.destroyed) return;
+      if (answeredAt !== undefined && Date.now() - answeredAt >= keepSendingMs) {
+        ended = true;
+        socket.end("0\r\n\r\n");
+        return;
+      }
+      for (let i = 0; i < Math.max(1, Math.round(bytesPerSecond / 100 / chunk.length)) && !socket.writableNeedDrain; i++) {
+        socket.write(frame);
+        if (answeredAt !== undefined) sentAfterAnswer += chunk.length;
+      }
+    }, 10);
+    socket.write(`${head.join("\r\n")}\r\n\r\n`);
+    socket.setEncoding("latin1");
+    socket.on("data", (text: string) => {
+      answeredAt ??= Date.now();
+      answer += text;
+    });
+    socket.on("error", (e: Error & { code?: string }) => (error = e.code ?? e.message));
+    socket.on("close", () => {
+      clearInterval(pump);
+      resolve({ answer, sentAfterAnswer, error });
+    });
   });
 }

@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { ConnectionError, InvalidMessageError } from "../../errors.js";
 import type { Message } from "../../message.js";
 import { fromBatch, fromBinary, fromStructured, isBatch, isStructured } from "../../wire.js";
+import { lingerOnUnreadBody } from "./linger.js";
 import { httpDefaults, requestPath, type SubscriptionSettings } from "./options.js";
 import { Group, Tracker, type Member, type Outcome } from "./receiver.js";
 
@@ -146,6 +147,7 @@ class Rejection {
 }
 
 async function handleRequest(shared: SharedServer, req: http.IncomingMessage, res: http.ServerResponse) {
+  lingerOnUnreadBody(req, res);
   const path = requestPath(req.url ?? "/");
   const groups = path === undefined ? undefined : shared.route(path);
   if (!groups || groups.size === 0) {
@@ -280,7 +282,8 @@ function tooLarge(limit: number): Rejection {
 
 /**
  * Answers with a problem. `closeAfter`: the request body was not (fully) read, so the connection cannot be
- * reused; the rest of the body is discarded until the client finishes.
+ * reused; the rest of the body is discarded, and the connection closed once it ended or the lingering close's
+ * bounds passed (lingerOnUnreadBody).
  */
 function reject(req: http.IncomingMessage, res: http.ServerResponse, rejection: Rejection, closeAfter = false): void {
   const headers = { ...rejection.headers };
