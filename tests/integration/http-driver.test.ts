@@ -270,10 +270,8 @@ describe("http driver", () => {
   it("answers a sender that keeps sending an oversized body 413 and closes without a reset (lingering close)", async () => {
     const p = uniquePath();
     await subscription(`${base}${p}?maxBodyBytes=1000`);
-    const result = await keepSendingUpload(base, p, { "content-type": "application/octet-stream", "ce-specversion": "1.0", "ce-id": "x", "ce-type": "t", "ce-source": "/s" }, {
-      keepSendingMs: 500,
-      bytesPerSecond: 8 * 1024 * 1024,
-    });
+    const binaryEvent = { "content-type": "application/octet-stream", "ce-specversion": "1.0", "ce-id": "x", "ce-type": "t", "ce-source": "/s" };
+    const result = await keepSendingUpload(base, p, binaryEvent, { keepSendingMs: 500, bytesPerSecond: 8 * 1024 * 1024 });
     expect(result.answer).toMatch(/^HTTP\/1\.1 413 [\s\S]*exceeds the limit of 1000 bytes/);
     expect(result.sentAfterAnswer).toBeGreaterThan(1024 * 1024);
     expect(result.error, "the connection ended without a reset").toBeUndefined();

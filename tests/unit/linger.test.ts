@@ -14,7 +14,7 @@ import { keepSendingUpload } from "../support/http";
 async function refusingServer(bounds?: LingerBounds) {
   let socketClosed!: (bytesRead: number) => void;
   const serverSocketClosed = new Promise<number>((resolve) => (socketClosed = resolve));
-  const server = http.createServer((req, res) => {
+  const url = await serve((req, res) => {
     if (bounds) lingerOnUnreadBody(req, res, bounds);
     req.socket.once("close", () => socketClosed(req.socket.bytesRead));
     const reader = (Readable.toWeb(req) as ReadableStream<Uint8Array>).getReader();
@@ -23,12 +23,18 @@ async function refusingServer(bounds?: LingerBounds) {
       res.writeHead(413, { "content-type": "text/plain", "content-length": "9" }).end("too large");
     });
   });
+  return { url, serverSocketClosed };
+}
+
+/** Serves `handler` on a free 127.0.0.1 port until the test ends; resolves with its base URL. */
+async function serve(handler: http.RequestListener): Promise<string> {
+  const server = http.createServer(handler);
   // No time limit of Node's own: only the lingering close's bounds end a connection here.
   server.keepAliveTimeout = 0;
   server.requestTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   servers.push(server);
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, serverSocketClosed };
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 const servers: http.Server[] = [];
@@ -76,15 +82,12 @@ describe("lingerOnUnreadBody", () => {
   });
 
   it("leaves a request read to its end alone: the kept-alive connection serves the next one", async () => {
-    const server = http.createServer((req, res) => {
+    const url = await serve((req, res) => {
       lingerOnUnreadBody(req, res, GENEROUS);
       req.resume();
       req.on("end", () => res.end("ok"));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    servers.push(server);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     const sockets = new Set<unknown>();
     for (let i = 0; i < 3; i++) {
       const text = await new Promise<string>((resolve, reject) => {

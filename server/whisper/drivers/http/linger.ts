@@ -27,16 +27,13 @@ export function lingerOnUnreadBody(
   res: http.ServerResponse,
   bounds: LingerBounds = defaults.http,
 ): void {
-  let lingering = false;
   // Before Node's own 'finish' listener, which destroys the socket as soon as the answer is flushed
-  // (destroySoon) when the connection is not kept alive: end our side only.
+  // (destroySoon) when the connection is not kept alive: end our side only. The rest of the body is dropped
+  // once that listener ran (it may dump the request itself, removing every 'data' listener).
   res.prependOnceListener("finish", () => {
-    lingering = !req.complete && !req.socket.destroyed;
-    if (lingering) req.socket.destroySoon = () => req.socket.end();
-  });
-  // After it (it may dump the request itself, removing every 'data' listener): drop the rest of the body.
-  res.once("finish", () => {
-    if (lingering) dropRest(req, bounds);
+    if (req.complete || req.socket.destroyed) return;
+    req.socket.destroySoon = () => req.socket.end();
+    process.nextTick(dropRest, req, bounds);
   });
 }
 
